@@ -1,0 +1,88 @@
+"""Turning a state of the flow into the text a person reads on a given channel.
+
+One function decides what every channel shows, so ``frontdoor flow check`` can
+measure exactly what an SMS user will receive (segments, GSM-7) by calling
+the same code the engine calls.
+
+Order inside a message: the state's text, the services it lists, the numbered
+options (SMS and terminal only), then the footer with the number and 999. The
+footer is never first: the first line shows on a locked phone's screen.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+from bot.conversation.events import Channel, Option, Reply, ReplyKind
+from bot.conversation.flow import Flow, FlowOption, Message, State
+
+
+def visible_options(state: State, channel: Channel, callback_available: bool) -> tuple[FlowOption, ...]:
+    """The options this channel shows in this state, in order."""
+    return tuple(
+        o
+        for o in state.options
+        if (o.channels is None or channel.value in o.channels) and (o.needs != "callback" or callback_available)
+    )
+
+
+def _numbered(options: Iterable[Option]) -> str:
+    return "\n".join(f"{i} {o.label}" for i, o in enumerate(options, 1))
+
+
+def compose(
+    flow: Flow,
+    lang: str,
+    channel: Channel,
+    body: str,
+    options: tuple[Option, ...],
+    *,
+    footer: bool = True,
+    kind: ReplyKind = ReplyKind.MESSAGE,
+) -> Reply:
+    """Assemble one reply: body, numbered options where the channel types them, footer."""
+    parts = [body.strip()]
+    if options and channel.numbered:
+        parts.append(_numbered(options))
+    if footer:
+        parts.append(flow.footer.get(lang))
+    return Reply(text="\n".join(p for p in parts if p), options=options, kind=kind)
+
+
+def state_body(flow: Flow, state: State, lang: str, channel: Channel, slots: Mapping[str, str] | None = None) -> str:
+    """The state's own text and service list, with callback slots filled in."""
+    text = state.sms if (channel.short_texts and state.sms) else state.text
+    body = text.get(lang) if text else ""
+    if slots is not None and "{" in body:
+        body = body.format_map(_SafeSlots(slots))
+    lines = [body]
+    for sid in state.services:
+        service = flow.services[sid]
+        line = service.line_sms if (channel.short_texts and service.line_sms) else service.line
+        if line:
+            lines.append(line.get(lang))
+    return "\n".join(lines)
+
+
+def state_reply(
+    flow: Flow,
+    state: State,
+    lang: str,
+    channel: Channel,
+    callback_available: bool,
+    slots: Mapping[str, str] | None = None,
+) -> Reply:
+    options = tuple(Option(o.id, o.label.get(lang)) for o in visible_options(state, channel, callback_available))
+    return compose(flow, lang, channel, state_body(flow, state, lang, channel, slots), options, footer=state.footer)
+
+
+def message_text(message: Message, lang: str, channel: Channel) -> str:
+    text = message.sms if (channel.short_texts and message.sms) else message.text
+    return text.get(lang)
+
+
+class _SafeSlots(dict):
+    """str.format_map that leaves unknown placeholders visible instead of raising."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
