@@ -1,0 +1,62 @@
+"""``frontdoor serve``: run the aiohttp server with every channel that is configured."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bot import CRISIS_LINE
+from bot.config import ConfigError, load
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="run the web server (webhooks, web chat, /healthz, /readyz, /metrics)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = load()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    from bot.logs import configure_logging
+
+    configure_logging(settings)
+    return asyncio.run(_serve(settings))
+
+
+async def _serve(settings) -> int:
+    import signal
+
+    from aiohttp import web
+
+    from bot.runtime import open_runtime
+    from bot.web.app import create_app
+    from bot.web.lifecycle import graceful_stop, make_runner
+
+    runtime = await open_runtime(settings)
+    app = create_app(runtime)
+    runner = make_runner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    url = f"http://{settings.host}:{settings.port}/"
+    print(url, flush=True)
+    print(f"Frontdoor is running on {url} (web chat), with /healthz, /readyz and /metrics.", flush=True)
+    print("Talk to the bot in another terminal with:  frontdoor chat", flush=True)
+    print(f"Crisis line: {CRISIS_LINE}, any time. In danger now: 999.", flush=True)
+    # SIGTERM (deploys, systemd, docker stop) and SIGINT (Ctrl-C) both start the graceful
+    # shutdown in bot.web.lifecycle: no new work, messages in flight finish, exit within 10 s.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        await graceful_stop(runner)
+    return 0

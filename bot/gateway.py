@@ -1,0 +1,254 @@
+"""The gateway: the one path every channel calls with a verified, parsed message.
+
+A channel adapter knows its payloads; the engine knows the conversation; the
+gateway joins them, the same way for every channel:
+
+    rate limit -> lock the session -> load it -> engine.handle -> carry out
+    the engine's actions (submit a callback, withdraw one) -> save or wipe
+
+and it is where failure is turned into an answer. Whatever breaks below it (a
+store that is down, an outbox that can't be written, a bug) the person still
+gets a reply with 0300 131 2789 and 999: the emergency reply if what they
+wrote signals danger, otherwise a short apology with the number. Nothing here
+logs, counts or keeps what anyone wrote.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+from bot import metrics
+from bot.callbacks.base import CallbackService, OutboxUnavailable
+from bot.conversation.engine import Engine
+from bot.conversation.events import (
+    Action,
+    CancelCallback,
+    Channel,
+    ClearChat,
+    CountFeedback,
+    CountUrgent,
+    EndSession,
+    Inbound,
+    InboundKind,
+    Reply,
+    SendContactCard,
+    SubmitCallback,
+)
+from bot.conversation.session import Session
+from bot.stores.base import SessionStore, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+RATE_WINDOW_SECONDS = 60
+IdleListener = Callable[[str, Session], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What a channel must do after one message.
+
+    ``replies`` are sent in order (empty when the sender is rate limited and has
+    had their one notice). ``actions`` are the ones only a channel can carry out:
+    :class:`SendContactCard`, :class:`ClearChat` and :class:`EndSession`.
+    ``message_ids`` is the session's Telegram message ids, handed over when the
+    chat is cleared or ended, because the session that held them is gone.
+    """
+
+    replies: tuple[Reply, ...] = ()
+    actions: tuple[Action, ...] = ()
+    message_ids: tuple[int, ...] = ()
+    degraded: bool = False
+
+    @property
+    def ended(self) -> bool:
+        return any(isinstance(a, EndSession) for a in self.actions)
+
+    def wants(self, kind: type) -> bool:
+        return any(isinstance(a, kind) for a in self.actions)
+
+
+@dataclass
+class Gateway:
+    engine: Engine
+    store: SessionStore
+    callbacks: CallbackService | None = None
+    rate_limit_per_minute: int = 10
+    clock: Callable[[], float] = time.time
+    idle_listeners: dict[str, IdleListener] = field(default_factory=dict)
+
+    async def handle(
+        self,
+        channel: Channel,
+        key: str,
+        inbound: Inbound,
+        *,
+        reach: str = "",
+        message_ids: tuple[int, ...] = (),
+    ) -> Delivery:
+        """Handle one message from the person behind ``key`` (a keyed hash, never a raw id).
+
+        ``reach`` is a sealed token the channel can use later to send the idle
+        closing message; ``message_ids`` are ids to remember for "clear this chat".
+        """
+        started = time.perf_counter()
+        metrics.MESSAGES_IN.labels(channel.value).inc()
+        try:
+            delivery = await self._handle(channel, key, inbound, reach, message_ids)
+        except StoreUnavailable:
+            metrics.DEGRADED_REPLIES.labels("store").inc()
+            log.warning("session store unavailable; answered in degraded mode", extra={"event": "degraded", "channel": channel.value})
+            delivery = self._degraded(channel, inbound)
+        except Exception:
+            metrics.DEGRADED_REPLIES.labels("error").inc()
+            log.exception("message failed; answered in degraded mode", extra={"event": "degraded", "channel": channel.value})
+            delivery = self._degraded(channel, inbound)
+        metrics.REPLY_LATENCY.labels(channel.value).observe(time.perf_counter() - started)
+        metrics.MESSAGES_OUT.labels(channel.value).inc(len(delivery.replies))
+        return delivery
+
+    async def _handle(self, channel: Channel, key: str, inbound: Inbound, reach: str, message_ids: tuple[int, ...]) -> Delivery:
+        count = await self.store.hit(key, self.rate_limit_per_minute, RATE_WINDOW_SECONDS)
+        if count > self.rate_limit_per_minute:
+            return self._limited(channel, inbound, count)
+        now = self.clock()
+        async with self.store.lock(key):
+            session = await self.store.load(key) or self.engine.new_session(now)
+            outcome = self.engine.handle(session, inbound, now)
+            replies = list(outcome.replies)
+            actions = list(outcome.actions)
+            while (pending := outcome.pending) is not None:
+                result, request_id = await self._carry_out(pending)
+                outcome = self.engine.resolve(session, result, now, request_id=request_id)
+                replies += outcome.replies
+                actions += outcome.actions
+            self._count(actions)
+            ids: tuple[int, ...] = ()
+            if any(isinstance(a, (EndSession, ClearChat)) for a in actions):
+                ids = tuple(session.message_ids) + tuple(message_ids)
+            if any(isinstance(a, EndSession) for a in actions):
+                await self.store.delete(key)
+            else:
+                if any(isinstance(a, ClearChat) for a in actions):
+                    session.message_ids.clear()
+                else:
+                    session.message_ids.extend(message_ids)
+                if reach:
+                    session.reach = reach
+                await self._save(key, session)
+        channel_actions = tuple(a for a in actions if isinstance(a, (SendContactCard, ClearChat, EndSession)))
+        return Delivery(tuple(replies), channel_actions, ids)
+
+    async def _save(self, key: str, session: Session) -> None:
+        try:
+            await self.store.save(key, session)
+        except StoreUnavailable:
+            # The replies are already decided (and a callback may have been written):
+            # they still go out. The next message will meet the store's state.
+            metrics.DEGRADED_REPLIES.labels("store").inc()
+            log.warning("session could not be saved", extra={"event": "save_failed"})
+
+    async def _carry_out(self, action: SubmitCallback | CancelCallback) -> tuple[str, str]:
+        if self.callbacks is None or not self.callbacks.available:
+            return ("failed" if isinstance(action, SubmitCallback) else "unknown"), ""
+        if isinstance(action, SubmitCallback):
+            try:
+                request_id = await self.callbacks.submit(action.details)
+            except OutboxUnavailable:
+                metrics.CALLBACK_REQUESTS.labels("failed_to_store").inc()
+                log.error("callback request could not be stored; the person was told and given the number", extra={"event": "callback_failed"})
+                return "failed", ""
+            metrics.CALLBACK_REQUESTS.labels("accepted").inc()
+            return "ok", request_id
+        if not action.request_id:
+            return "unknown", ""
+        result = await self.callbacks.cancel(action.request_id)
+        if result == "withdrawn":
+            metrics.CALLBACK_REQUESTS.labels("withdrawn").inc()
+        return result, ""
+
+    def _count(self, actions: list[Action]) -> None:
+        for a in actions:
+            if isinstance(a, CountUrgent):
+                metrics.URGENT_TRIAGE.inc()
+            elif isinstance(a, CountFeedback):
+                metrics.FEEDBACK.labels("yes" if a.useful else "no").inc()
+            elif isinstance(a, EndSession):
+                metrics.SESSIONS_ENDED.labels(a.reason).inc()
+
+    def _limited(self, channel: Channel, inbound: Inbound, count: int) -> Delivery:
+        """Past the limit: one notice with the number, then silence until the window passes.
+
+        Triage still comes first: a message that signals danger gets the
+        emergency reply, up to the limit again, so a flood can't buy silence
+        from someone in danger nor run up unbounded cost.
+        """
+        metrics.RATE_LIMITED.labels(channel.value).inc()
+        limit = self.rate_limit_per_minute
+        if inbound.kind is InboundKind.TEXT and count <= 2 * limit:
+            urgent = self.engine.triage_only(inbound.text, "en", channel)
+            if urgent is not None:
+                metrics.URGENT_TRIAGE.inc()
+                return Delivery((urgent,))
+        if count == limit + 1:
+            return Delivery((self.engine.standalone("rate_limited", "en", channel),))
+        return Delivery()
+
+    def _degraded(self, channel: Channel, inbound: Inbound) -> Delivery:
+        reply = None
+        if inbound.kind is InboundKind.TEXT:
+            try:
+                reply = self.engine.triage_only(inbound.text, "en", channel)
+            except Exception:  # pragma: no cover - triage is pure; belt and braces
+                reply = None
+        return Delivery((reply or self.engine.fallback_reply("en", channel),), degraded=True)
+
+    # --- sessions ending outside a message ----------------------------------------------
+
+    async def end(self, key: str, reason: str) -> tuple[int, ...]:
+        """End a session now (quick exit, opt-out, blocked, shutdown) and wipe it.
+
+        Returns the Telegram message ids it held, for a channel that clears the chat.
+        """
+        try:
+            session = await self.store.load(key)
+            await self.store.delete(key)
+        except StoreUnavailable:
+            log.warning("could not wipe a session: the store is down; its TTL will", extra={"event": "end_failed", "reason": reason})
+            return ()
+        if session is not None:
+            metrics.SESSIONS_ENDED.labels(reason).inc()
+            return tuple(session.message_ids)
+        return ()
+
+    async def remember_sent(self, key: str, message_ids: tuple[int, ...]) -> None:
+        """Add the ids of messages the bot just sent (Telegram), for "clear this chat"."""
+        if not message_ids:
+            return
+        try:
+            async with self.store.lock(key):
+                session = await self.store.load(key)
+                if session is not None:
+                    session.message_ids.extend(message_ids)
+                    await self.store.save(key, session)
+        except StoreUnavailable:
+            log.warning("could not record sent message ids", extra={"event": "remember_failed"})
+
+    def on_idle(self, channel: Channel, listener: IdleListener) -> None:
+        """Call ``listener(key, session)`` for each of this channel's sessions that idles out."""
+        self.idle_listeners[channel.value] = listener
+
+    async def reap_idle(self) -> int:
+        """End every session idle past the timeout, once across all replicas. Returns how many."""
+        idle = await self.store.pop_idle(self.clock(), self.engine.options.idle_seconds)
+        for key, session in idle:
+            metrics.SESSIONS_ENDED.labels("idle").inc()
+            listener = self.idle_listeners.get(key.split(":", 1)[0])
+            if listener is not None:
+                try:
+                    await listener(key, session)
+                except Exception:
+                    log.exception("idle closing message failed", extra={"event": "idle_close_failed"})
+        return len(idle)

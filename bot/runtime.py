@@ -1,0 +1,73 @@
+"""Assembling the bot from its configuration: the one place that wires the layers.
+
+Starlette-style: everything is built in one factory from :class:`Settings`,
+nothing by import side effects. ``frontdoor serve``, ``frontdoor chat`` and
+the tests all call :func:`open_runtime`, so the terminal chat runs exactly the
+path a Telegram or SMS message takes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.callbacks.base import CallbackService
+from bot.config import Settings
+from bot.conversation.engine import Engine, EngineOptions
+from bot.conversation.flow import default_flows_dir
+from bot.gateway import Gateway
+from bot.identity import Sealer, session_key
+from bot.stores.base import SessionStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    store: SessionStore
+    callbacks: CallbackService | None
+    gateway: Gateway
+    sealer: Sealer
+
+    def key(self, channel: str, raw_id: str) -> str:
+        """The session key for a raw chat id or phone number: a keyed hash, never the raw id."""
+        return session_key(self.settings.hash_secret, channel, raw_id)
+
+    async def start(self) -> None:
+        """Start background work (the callback dispatcher)."""
+        start = getattr(self.callbacks, "start", None)
+        if start is not None:
+            await start()
+
+    async def close(self) -> None:
+        stop = getattr(self.callbacks, "stop", None)
+        if stop is not None:
+            await stop()
+        await self.store.close()
+
+
+async def open_runtime(settings: Settings, *, store: SessionStore | None = None, callbacks: CallbackService | None = None) -> Runtime:
+    """Build the engine, the session store, the callback service and the gateway."""
+    from bot.callbacks.service import open_callback_service
+    from bot.stores import open_session_store
+
+    if callbacks is None:
+        callbacks = await open_callback_service(settings)
+    if store is None:
+        store = await open_session_store(settings)
+    available = bool(callbacks is not None and callbacks.available)
+    if not available:
+        log.warning("no callback sink is configured: the callback option is hidden", extra={"event": "no_callback_sink"})
+    engine = Engine.from_dir(
+        settings.flows_dir or default_flows_dir(),
+        EngineOptions(
+            idle_seconds=settings.session_idle_seconds,
+            callback_available=available,
+            allow_fictional_numbers=settings.allow_fictional_numbers,
+            languages=settings.languages,
+        ),
+    )
+    gateway = Gateway(engine, store, callbacks, rate_limit_per_minute=settings.rate_limit_per_minute)
+    return Runtime(settings, engine, store, callbacks, gateway, Sealer(settings.hash_secret))

@@ -1,0 +1,79 @@
+"""The embedded default: sessions in a dict, in this process only, gone when it stops.
+
+Right for one replica (``make run``, the terminal chat, a small deployment).
+Nothing is written anywhere: a session is an object in a dict until the
+person ends it or the idle reaper claims it, and then it is dropped. Locks
+and rate-limit counters are dropped with it, so nothing named by the
+person's key outlives the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from bot.conversation.session import Session
+
+
+class MemoryStore:
+    def __init__(self, clock=time.monotonic) -> None:
+        self._sessions: dict[str, Session] = {}
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._hits: dict[str, tuple[float, int]] = {}
+        self._clock = clock
+
+    async def load(self, key: str) -> Session | None:
+        return self._sessions.get(key)
+
+    async def save(self, key: str, session: Session) -> None:
+        self._sessions[key] = session
+
+    async def delete(self, key: str) -> None:
+        self._sessions.pop(key, None)
+        self._hits.pop(key, None)
+
+    @asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]  # no lock objects pile up for people who have gone
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def hit(self, key: str, limit: int, window_seconds: int) -> int:
+        now = self._clock()
+        started, count = self._hits.get(key, (now, 0))
+        if now - started >= window_seconds:
+            started, count = now, 0
+        self._hits[key] = (started, count + 1)
+        if len(self._hits) > 4 * max(1, len(self._sessions)) + 1024:
+            self._forget_old_hits(now, window_seconds)
+        return count + 1
+
+    def _forget_old_hits(self, now: float, window_seconds: int) -> None:
+        for key in [k for k, (t, _) in self._hits.items() if now - t >= window_seconds]:
+            del self._hits[key]
+
+    async def pop_idle(self, now: float, idle_seconds: float) -> list[tuple[str, Session]]:
+        idle = [(k, s) for k, s in self._sessions.items() if now - s.last_seen > idle_seconds]
+        for key, _ in idle:
+            await self.delete(key)
+        return idle
+
+    async def ping(self) -> bool:
+        return True
+
+    async def count(self) -> int:
+        return len(self._sessions)
+
+    async def close(self) -> None:
+        self._sessions.clear()
+        self._hits.clear()
