@@ -27,6 +27,14 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(_serve(settings))
 
 
+def _command_name() -> str:
+    """How the person started us (``.venv/bin/frontdoor`` under ``make run``), so the hint works as typed."""
+    import os
+
+    launched = sys.argv[0] if sys.argv and os.path.basename(sys.argv[0]) == "frontdoor" else "frontdoor"
+    return os.path.relpath(launched) if os.path.sep in launched and not os.path.relpath(launched).startswith("..") else launched
+
+
 async def _serve(settings) -> int:
     import signal
 
@@ -45,7 +53,7 @@ async def _serve(settings) -> int:
     url = f"http://{settings.host}:{settings.port}/"
     print(url, flush=True)
     print(f"Frontdoor is running on {url} (web chat), with /healthz, /readyz and /metrics.", flush=True)
-    print("Talk to the bot in another terminal with:  frontdoor chat", flush=True)
+    print(f"Talk to the bot in another terminal with:  {_command_name()} chat", flush=True)
     print(f"Crisis line: {CRISIS_LINE}, any time. In danger now: 999.", flush=True)
     # SIGTERM (deploys, systemd, docker stop) and SIGINT (Ctrl-C) both start the graceful
     # shutdown in bot.web.lifecycle: no new work, messages in flight finish, exit within 10 s.
