@@ -64,6 +64,7 @@ class _Rule:
     name: str
     pattern: re.Pattern[str]
     guarded: bool
+    unless: tuple[str, ...]  # words that mean this rule's match is about work, not danger
     needs: frozenset[str] | None  # any match contains one of these; None: always try
 
 
@@ -112,6 +113,7 @@ class Triage:
         for rule in lexicon.get("rules") or ():
             name = str(rule["name"])
             guarded = str(rule.get("guards", "yes")).lower() != "none"
+            unless = _phrase_set(rule.get("unless"))
             for raw in rule.get("patterns") or ():
                 body = _MACRO.sub(lambda m: _expand(m.group(1), words, name), str(raw))
                 try:
@@ -119,7 +121,7 @@ class Triage:
                 except re.error as exc:
                     raise TriageError(f"rule {name}: pattern {raw!r}: {exc}") from None
                 needs = _needs(_sre_parse.parse(body))
-                self._rules.append(_Rule(name, compiled, guarded, frozenset(needs) if needs else None))
+                self._rules.append(_Rule(name, compiled, guarded, unless, frozenset(needs) if needs else None))
         if not self._rules:
             raise TriageError("no rules: every message would be routine")
         # The gate: one Aho-Corasick pass finds every fragment some pattern needs,
@@ -181,6 +183,8 @@ class Triage:
             for index in sorted(candidates):
                 rule = self._rules[index]
                 if rule.name in fired:
+                    continue
+                if rule.unless and any(w in f" {sentence} " for w in rule.unless):
                     continue
                 for match in rule.pattern.finditer(sentence):
                     if rule.guarded:
