@@ -15,10 +15,7 @@ arrive; it is checked that it did.)
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
-import os
 import secrets
 import subprocess
 from pathlib import Path
@@ -105,6 +102,32 @@ async def telegram_conversation(server, fake: FakeBotAPI, chat_id: int, canary: 
         assert all(CRISIS_LINE in t or "999" in t for t in fake.sent_texts(chat_id))
 
 
+async def web_conversation(server, canary: str, phone: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(f"{server.url}/chat/ws", headers={"Origin": server.url}) as ws:
+
+            async def say(frame: dict) -> list[str]:
+                await ws.send_json(frame)
+                texts: list[str] = []
+                while True:
+                    try:
+                        msg = await ws.receive(timeout=2.0 if not texts else 0.3)
+                    except asyncio.TimeoutError:
+                        return texts
+                    if msg.type is not aiohttp.WSMsgType.TEXT:
+                        return texts
+                    data = json.loads(msg.data)
+                    texts += [r["text"] for r in data.get("replies", [])]
+
+            await say({"type": "start"})
+            await say({"type": "message", "text": canary})
+            seen: list[str] = []
+            for step in CALLBACK_SCRIPT:
+                seen += await say({"type": "message", "text": step or phone})
+            assert any("with the team" in t for t in seen), seen[-2:]
+            await say({"type": "message", "text": "end"})
+
+
 def terminal_conversation(env: dict[str, str], canary: str, phone: str, log: Path) -> str:
     script = "\n".join(["hi", canary, "2", phone, "1", "1", "1", "1", "end"]) + "\n"
     result = subprocess.run([str(process.FRONTDOOR), "chat"], input=script, env=env, capture_output=True, text=True, timeout=60)
@@ -141,7 +164,8 @@ def everything_written(data_dir: Path, redis_url: str, logs: list[str], metrics:
 
 async def test_no_canary_number_or_chat_id_anywhere_after_conversations_on_every_channel(tmp_path):
     canary = f"canary-{secrets.token_hex(4)} my sergeant keeps on at me"
-    phones = {"telegram": "07700 900" + f"{secrets.randbelow(500):03d}", "terminal": "07700 900" + f"{500 + secrets.randbelow(500):03d}"}
+    picks = iter(secrets.SystemRandom().sample(range(1000), 3))
+    phones = {channel: f"07700 900{next(picks):03d}" for channel in ("telegram", "terminal", "web")}
     chat_id = 7700900000 + secrets.randbelow(999)
 
     own_redis = OwnRedis()
@@ -167,8 +191,9 @@ async def test_no_canary_number_or_chat_id_anywhere_after_conversations_on_every
     server = process.start(env, tmp_path / "serve.log")
     try:
         await telegram_conversation(server, fake, chat_id, canary, phones["telegram"])
+        await web_conversation(server, canary, phones["web"])
         terminal_log = terminal_conversation(env, canary, phones["terminal"], tmp_path / "chat.log")
-        await eventually(lambda: len(team.received) >= 2, timeout=30)
+        await eventually(lambda: len(team.received) >= 3, timeout=30)
         async with aiohttp.ClientSession() as http:
             async with http.get(f"{server.url}/metrics") as resp:
                 metrics = await resp.text()

@@ -64,7 +64,10 @@ async def _serve(settings) -> int:
     try:
         await stop.wait()
     finally:
+        # The handlers stay during the graceful stop: a second SIGTERM (an impatient
+        # supervisor) must not kill the process halfway through finishing replies.
+        await graceful_stop(runner)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
-        await graceful_stop(runner)
+            signal.signal(sig, signal.SIG_IGN)  # we are exiting already; a late signal must not turn it into a kill
     return 0
