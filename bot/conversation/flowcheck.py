@@ -158,6 +158,10 @@ def _wording(folder: Path) -> dict:
     return {"banned": data.get("banned") or [], "lock_screen": [str(w) for w in data.get("lock_screen") or []]}
 
 
+# Twilio's default opt-out words: suggested in capitals, a person might send one alone.
+_SMS_OPT_OUT = re.compile(r"\b(STOP|STOPALL|UNSUBSCRIBE|CANCEL|END|QUIT|REVOKE|OPTOUT)\b")
+
+
 def _replies(flow: Flow, engine: Engine, wording: dict) -> list[Finding]:
     out: list[Finding] = []
     seen: set[tuple[str, str]] = set()
@@ -198,6 +202,8 @@ def _replies(flow: Flow, engine: Engine, wording: dict) -> list[Finding]:
                     bad = first_non_gsm7(text)
                     if lang == "en" and bad is not None:
                         report(where, f"{label}: SMS text is not GSM-7 (has {bad!r})")
+                    for word in _SMS_OPT_OUT.findall(text):
+                        report(where, f"{label}: SMS text suggests typing '{word}', which SMS providers treat as an opt-out that blocks every later text; say BYE")
                     if size.segments > MAX_SEGMENTS:
                         report(where, f"{label}: SMS reply needs {size.segments} {size.encoding} segments ({size.units} characters); the limit is {MAX_SEGMENTS}")
     return out

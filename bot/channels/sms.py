@@ -1,0 +1,117 @@
+"""What every SMS provider shares: keywords, duplicates, the sender's number, the gateway.
+
+A provider module (:mod:`twilio_sms`, :mod:`notify_sms`) only checks that a
+request really came from its provider, reads the sender, the text and the
+provider's message id, and turns replies into its own form (TwiML, an API
+call). Everything that decides what the person gets is here, once:
+
+* **Opt-out words.** Twilio treats a one-word STOP, STOPALL, UNSUBSCRIBE,
+  CANCEL, END, QUIT, REVOKE or OPTOUT as an opt-out and blocks every later text
+  to that person (error 21610). So a message that is exactly one of them ends
+  and wipes the session and we send nothing more; the bot itself never
+  suggests those words on SMS (it says BYE). Twilio's ``OptOutType`` field,
+  when present, is read the same way. START gets a short answer with the number.
+* **Duplicates.** Providers retry; the same message id is answered once, for
+  a day, across replicas (the store's counter, under a keyed hash of the id).
+* **The sender.** Parsed with ``phonenumbers`` into E.164. The session key is
+  a keyed hash of it; the raw number goes only into the one ``Inbound`` (so
+  the callback flow can offer "this number") and to the provider to reply.
+* **No closing text on idle.** A text arriving later on a shared phone could
+  give someone away, so an idle SMS session just ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+from bot.conversation.events import Channel, Inbound, InboundKind, Reply
+from bot.identity import keyed_hash
+from bot.metrics import WEBHOOK_REJECTIONS
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+SMS = Channel.SMS
+OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"})
+OPT_IN_WORDS = frozenset({"start", "unstop"})
+MAX_TEXT = 2000
+DUPLICATE_WINDOW_SECONDS = 24 * 3600
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class BadSender(ValueError):
+    """The From number can't be read as a phone number: the request gets a 400."""
+
+
+@dataclass(frozen=True, slots=True)
+class SmsIn:
+    """One received text, already authenticated by its provider module."""
+
+    sender: str  # as the provider sent it
+    text: str
+    message_id: str = ""
+    opt_out: str = ""  # Twilio's OptOutType (STOP, START, HELP) when present
+
+
+def sender_e164(raw: str) -> tuple[str, bool]:
+    """The sender as E.164 and whether it is a UK number. Raises BadSender."""
+    raw = (raw or "").strip()
+    if not raw:
+        raise BadSender("no sender")
+    if not raw.startswith("+") and raw.isdigit():
+        raw = "+" + raw  # Notify sends 447700900123
+    try:
+        parsed = phonenumbers.parse(raw, "GB")
+    except phonenumbers.NumberParseException:
+        raise BadSender("unreadable sender") from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise BadSender("impossible sender")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), parsed.country_code == 44
+
+
+def clean(text: str) -> str:
+    return _CONTROL.sub(" ", text or "")[:MAX_TEXT]
+
+
+class SmsConversation:
+    """The provider-independent half of the SMS channel."""
+
+    def __init__(self, runtime: Runtime, provider: str) -> None:
+        self.runtime = runtime
+        self.provider = provider
+
+    async def handle(self, sms: SmsIn) -> tuple[Reply, ...]:
+        """The replies to send back (empty: send nothing)."""
+        number, uk = sender_e164(sms.sender)  # BadSender propagates: a 400
+        if sms.message_id and await self._seen(sms.message_id):
+            WEBHOOK_REJECTIONS.labels(f"sms_{self.provider}", "duplicate").inc()
+            return ()
+        key = self.runtime.key(SMS.value, number)
+        text = clean(sms.text)
+        word = re.sub(r"[^a-z]", "", text.lower()) if len(text) < 20 else ""
+        opt = sms.opt_out.upper()
+        if opt == "STOP" or (word in OPT_OUT_WORDS and len(text.split()) == 1):
+            # The provider has blocked this person now: anything we sent would fail
+            # (and on Twilio, count against us). End, wipe, say nothing.
+            await self.runtime.gateway.end(key, "optout")
+            log.info("sms opt-out: session ended", extra={"event": "sms_optout", "provider": self.provider, "key": key})
+            return ()
+        if opt == "START" or (word in OPT_IN_WORDS and len(text.split()) == 1):
+            inbound = Inbound(channel=SMS, kind=InboundKind.START, sender_phone=number if uk else "")
+        elif not text.strip():
+            inbound = Inbound(channel=SMS, kind=InboundKind.UNREADABLE, sender_phone=number if uk else "")
+        else:
+            inbound = Inbound.typed(SMS, text, sender_phone=number if uk else "")
+        delivery = await self.runtime.gateway.handle(SMS, key, inbound)
+        return delivery.replies
+
+    async def _seen(self, message_id: str) -> bool:
+        name = f"smsid:{keyed_hash(self.runtime.settings.hash_secret, self.provider + ':' + message_id, length=24)}"
+        try:
+            return await self.runtime.store.hit(name, 1, DUPLICATE_WINDOW_SECONDS) > 1
+        except Exception:
+            return False  # the store is down: answering twice beats not answering

@@ -1,0 +1,72 @@
+"""Twilio: ``POST /sms/twilio``, signature-checked with Twilio's own validator, answered with TwiML.
+
+Switched on by ``FRONTDOOR_TWILIO_AUTH_TOKEN``. The signature covers the URL
+Twilio called; behind a TLS-terminating proxy that is not the URL we see, so
+``FRONTDOOR_PUBLIC_URL`` + the path is checked when set. A missing or wrong
+signature gets 403 and nothing else happens: no session, no reply.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot import CRISIS_LINE
+from bot.channels.sms import BadSender, SmsConversation, SmsIn
+from bot.metrics import MESSAGES_IN, WEBHOOK_REJECTIONS
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+PATH = "/sms/twilio"
+
+
+def setup(app: web.Application, runtime: Runtime) -> None:
+    if not runtime.settings.twilio_auth_token:
+        return
+    app.router.add_post(PATH, TwilioWebhook(runtime).handle)
+
+
+def twiml(texts: list[str]) -> web.Response:
+    response = MessagingResponse()
+    for text in texts:
+        response.message(text)
+    return web.Response(text=str(response), content_type="application/xml")
+
+
+class TwilioWebhook:
+    def __init__(self, runtime: Runtime) -> None:
+        self.validator = RequestValidator(runtime.settings.twilio_auth_token)
+        self.public_url = runtime.settings.public_url.rstrip("/")
+        self.conversation = SmsConversation(runtime, "twilio")
+
+    def _url(self, request: web.Request) -> str:
+        if self.public_url:
+            return self.public_url + request.path_qs
+        return str(request.url)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        try:
+            form = await request.post()
+        except Exception:
+            WEBHOOK_REJECTIONS.labels("sms_twilio", "malformed").inc()
+            raise web.HTTPBadRequest(text="unreadable form") from None
+        params = {k: v for k, v in form.items() if isinstance(v, str)}
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature or not self.validator.validate(self._url(request), params, signature):
+            WEBHOOK_REJECTIONS.labels("sms_twilio", "signature").inc()
+            raise web.HTTPForbidden(text="bad signature")
+        MESSAGES_IN.labels("sms").inc()
+        sms = SmsIn(sender=params.get("From", ""), text=params.get("Body", ""), message_id=params.get("MessageSid", ""), opt_out=params.get("OptOutType", ""))
+        try:
+            replies = await self.conversation.handle(sms)
+        except BadSender:
+            WEBHOOK_REJECTIONS.labels("sms_twilio", "sender").inc()
+            raise web.HTTPBadRequest(text="unreadable sender") from None
+        except Exception:
+            log.exception("sms message failed", extra={"event": "sms_failed", "provider": "twilio"})
+            return twiml([f"Sorry, something went wrong. Crisis line: {CRISIS_LINE}, any time. In danger now: 999."])
+        return twiml([r.text for r in replies])
