@@ -35,6 +35,7 @@ pytestmark = pytest.mark.slow
 CRISIS_LINE = "0300 131 2789"
 WEBHOOK_SECRET = "forensics-webhook-secret"
 TG_SECRET = "forensics-telegram-secret"
+TWILIO_TOKEN = "forensics-twilio-auth-token"
 CALLBACK_SCRIPT = ("2", None, "1", "1", "1", "1")  # ask for a call back, the number, then confirm the defaults
 
 
@@ -128,6 +129,24 @@ async def web_conversation(server, canary: str, phone: str) -> None:
             await say({"type": "message", "text": "end"})
 
 
+async def sms_conversation(server, canary: str, phone: str) -> None:
+    from twilio.request_validator import RequestValidator
+
+    from tests.sms.conftest import twiml_messages
+
+    url = f"{server.url}/sms/twilio"
+    validator = RequestValidator(TWILIO_TOKEN)
+    sender = "+44" + phone.replace(" ", "")[1:]
+    replies: list[str] = []
+    async with aiohttp.ClientSession() as http:
+        for n, body in enumerate(["hi", canary, "2", "this number", "1", "1", "1", "1", "bye"]):
+            params = {"MessageSid": f"SM{secrets.token_hex(16)}", "From": sender, "To": "+447700900999", "Body": body}
+            async with http.post(url, data=params, headers={"X-Twilio-Signature": validator.compute_signature(url, params)}) as resp:
+                assert resp.status == 200
+                replies += twiml_messages(await resp.text())
+    assert any("with the team" in r for r in replies)
+
+
 def terminal_conversation(env: dict[str, str], canary: str, phone: str, log: Path) -> str:
     script = "\n".join(["hi", canary, "2", phone, "1", "1", "1", "1", "end"]) + "\n"
     result = subprocess.run([str(process.FRONTDOOR), "chat"], input=script, env=env, capture_output=True, text=True, timeout=60)
@@ -164,8 +183,8 @@ def everything_written(data_dir: Path, redis_url: str, logs: list[str], metrics:
 
 async def test_no_canary_number_or_chat_id_anywhere_after_conversations_on_every_channel(tmp_path):
     canary = f"canary-{secrets.token_hex(4)} my sergeant keeps on at me"
-    picks = iter(secrets.SystemRandom().sample(range(1000), 3))
-    phones = {channel: f"07700 900{next(picks):03d}" for channel in ("telegram", "terminal", "web")}
+    picks = iter(secrets.SystemRandom().sample(range(1000), 4))
+    phones = {channel: f"07700 900{next(picks):03d}" for channel in ("telegram", "terminal", "web", "sms")}
     chat_id = 7700900000 + secrets.randbelow(999)
 
     own_redis = OwnRedis()
@@ -187,13 +206,15 @@ async def test_no_canary_number_or_chat_id_anywhere_after_conversations_on_every
         FRONTDOOR_TELEGRAM_API_URL=fake.url,
         FRONTDOOR_TELEGRAM_WEBHOOK_URL="https://frontdoor.invalid/telegram/webhook",
         FRONTDOOR_TELEGRAM_WEBHOOK_SECRET=TG_SECRET,
+        FRONTDOOR_TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
     )
     server = process.start(env, tmp_path / "serve.log")
     try:
         await telegram_conversation(server, fake, chat_id, canary, phones["telegram"])
         await web_conversation(server, canary, phones["web"])
+        await sms_conversation(server, canary, phones["sms"])
         terminal_log = terminal_conversation(env, canary, phones["terminal"], tmp_path / "chat.log")
-        await eventually(lambda: len(team.received) >= 3, timeout=30)
+        await eventually(lambda: len(team.received) >= 4, timeout=30)
         async with aiohttp.ClientSession() as http:
             async with http.get(f"{server.url}/metrics") as resp:
                 metrics = await resp.text()
