@@ -82,9 +82,13 @@ def _requests(url: str, count: int, offset: int) -> list[tuple[dict, str]]:
 
     validator = RequestValidator(TOKEN)
     out = []
+    senders = max(1, count // len(SCRIPT))
     for n in range(count):
-        sender = f"+4477009{(offset + n // len(SCRIPT)) % 100000:05d}"
-        params = {"MessageSid": f"SM{offset + n:032x}", "AccountSid": "AC" + "0" * 32, "From": sender, "To": "+447700900999", "Body": SCRIPT[n % len(SCRIPT)], "NumMedia": "0"}
+        # Step by step across all senders, as people text: one sender's next message comes
+        # after the bot answered the last, not 32 at once on the same session lock.
+        step, who = divmod(n, senders)
+        sender = f"+4477009{(offset // len(SCRIPT) + who) % 100000:05d}"
+        params = {"MessageSid": f"SM{offset + n:032x}", "AccountSid": "AC" + "0" * 32, "From": sender, "To": "+447700900999", "Body": SCRIPT[step % len(SCRIPT)], "NumMedia": "0"}
         out.append((params, validator.compute_signature(url, params)))
     return out
 
@@ -102,9 +106,12 @@ async def measure(kind: str, count: int, concurrency: int, offset: int) -> tuple
             work = _requests(url, count, offset)
             latencies: list[float] = []
             async with ClientSession(connector=TCPConnector(limit=concurrency)) as http:
-                for params, sig in _requests(url, 50, offset + 10_000_000):  # warm-up
+                async def warm(params, sig) -> None:
                     async with http.post(url, data=params, headers={"X-Twilio-Signature": sig}) as r:
                         await r.read()
+
+                # Warm-up on every connection, so the timed run measures requests, not TCP set-up.
+                await asyncio.gather(*(warm(p, s) for p, s in _requests(url, concurrency * 4, offset + 10_000_000)))
                 queue = iter(work)
 
                 async def worker() -> None:

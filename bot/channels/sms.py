@@ -57,11 +57,21 @@ class SmsIn:
     opt_out: str = ""  # Twilio's OptOutType (STOP, START, HELP) when present
 
 
+_UK_E164 = re.compile(r"\+44[1-9]\d{9}")
+
+
 def sender_e164(raw: str) -> tuple[str, bool]:
-    """The sender as E.164 and whether it is a UK number. Raises BadSender."""
+    """The sender as E.164 and whether it is a UK number. Raises BadSender.
+
+    Twilio sends E.164 already; a UK number in that form needs no parsing (the
+    parser costs more than the rest of the message). Anything else goes
+    through ``phonenumbers``.
+    """
     raw = (raw or "").strip()
     if not raw:
         raise BadSender("no sender")
+    if _UK_E164.fullmatch(raw):
+        return raw, True
     if not raw.startswith("+") and raw.isdigit():
         raw = "+" + raw  # Notify sends 447700900123
     try:
