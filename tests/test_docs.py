@@ -24,3 +24,21 @@ def test_readme_flow_diagram_is_current():
 
 def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_readme_webhook_check_accepts_what_the_sink_signs_and_refuses_a_forgery():
+    import re
+    import time
+
+    from bot.callbacks.webhook_sink import signature
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(import hashlib, hmac, time\n.*?)```", readme, re.S).group(1)
+    namespace: dict = {}
+    exec(code, namespace)
+    verified = namespace["verified"]
+    body, ts = b'{"id": "x"}', str(int(time.time()))
+    good = {"Frontdoor-Timestamp": ts, "Frontdoor-Signature": signature("s" * 20, ts, body)}
+    assert verified(good, body, b"s" * 20)
+    assert not verified(good, body + b" ", b"s" * 20)
+    assert not verified(dict(good, **{"Frontdoor-Timestamp": "1"}), body, b"s" * 20)
