@@ -18,6 +18,22 @@ FAKE_MOBILE = "07700 900123"
 FAKE_MOBILE_E164 = "+447700900123"
 
 
+class AcceptingOutbox:
+    """A callback service that accepts every request: for tests of sessions, not of callbacks.
+
+    The real outbox has its own tests (tests/callbacks); here only the gateway's
+    side of a request that was accepted matters.
+    """
+
+    available = True
+
+    async def submit(self, details) -> str:
+        return "req-1"
+
+    async def cancel(self, request_id: str) -> str:
+        return "withdrawn"
+
+
 def make_engine(**options) -> Engine:
     options.setdefault("allow_fictional_numbers", True)
     return Engine.from_dir(FLOWS, EngineOptions(**options))

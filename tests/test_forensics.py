@@ -25,6 +25,7 @@ import pytest
 import redis
 from aiohttp import web
 
+from tests.callbacks.conftest import eventually
 from tests.oncall import process
 from tests.stores.redis_server import OwnRedis
 from tests.telegram import updates
@@ -72,19 +73,10 @@ def forms_of(number: str) -> list[str]:
     return [number, digits, "+44" + digits[1:], "44" + digits[1:], digits[1:]]
 
 
-async def eventually(check, timeout: float = 20.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("timed out waiting")
-        await asyncio.sleep(0.05)
 
 
 async def telegram_conversation(server, fake: FakeBotAPI, chat_id: int, canary: str, phone: str) -> None:
-    await eventually(lambda: fake.calls_to("setWebhook"))  # the channel is up once it has registered
+    await eventually(lambda: fake.calls_to("setWebhook"), timeout=20)  # the channel is up once it has registered
     async with aiohttp.ClientSession() as http:
 
         async def say(text: str) -> None:
@@ -92,7 +84,7 @@ async def telegram_conversation(server, fake: FakeBotAPI, chat_id: int, canary: 
             update = updates.message(chat_id, fake.next_message_id(), text)
             async with http.post(f"{server.url}/telegram/webhook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}) as resp:
                 assert resp.status == 200
-            await eventually(lambda: len(fake.sent_texts(chat_id)) > before)
+            await eventually(lambda: len(fake.sent_texts(chat_id)) > before, timeout=20)
 
         await say("/start")
         await say(canary)

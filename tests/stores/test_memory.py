@@ -14,19 +14,10 @@ import tracemalloc
 from bot.conversation.events import Channel, Inbound
 from bot.gateway import Gateway
 from bot.stores.memory import MemoryStore
-from tests.conftest import FAKE_MOBILE, make_engine
+from tests.conftest import AcceptingOutbox, FAKE_MOBILE, make_engine
 
 T = Channel.TERMINAL
 
-
-class NoOutbox:
-    available = True
-
-    async def submit(self, details):
-        return "req"
-
-    async def cancel(self, request_id):
-        return "withdrawn"
 
 
 async def _conversations(gw: Gateway, start: int, count: int) -> None:
@@ -38,7 +29,7 @@ async def _conversations(gw: Gateway, start: int, count: int) -> None:
 
 async def test_ended_sessions_leave_no_memory_behind():
     store = MemoryStore()
-    gw = Gateway(make_engine(), store, NoOutbox(), rate_limit_per_minute=10)
+    gw = Gateway(make_engine(), store, AcceptingOutbox(), rate_limit_per_minute=10)
     await _conversations(gw, 0, 300)  # warm caches (rendered replies, matchers)
     gc.collect()
     tracemalloc.start()

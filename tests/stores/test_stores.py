@@ -17,21 +17,12 @@ from bot.conversation.session import Session
 from bot.gateway import Gateway
 from bot.stores.memory import MemoryStore
 from bot.stores.redis import RedisStore
-from tests.conftest import CRISIS_LINE, FAKE_MOBILE, make_engine
+from tests.conftest import AcceptingOutbox, CRISIS_LINE, FAKE_MOBILE, make_engine
 
 SECRET = b"test-secret-for-sealing-sessions"
 T = Channel.TERMINAL
 KEY = "terminal:5f2b"
 
-
-class NoOutbox:
-    available = True
-
-    async def submit(self, details):
-        return "req-1"
-
-    async def cancel(self, request_id):
-        return "withdrawn"
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -50,7 +41,7 @@ async def say(gw: Gateway, text: str, key: str = KEY):
 
 
 async def test_end_wipes_the_session_and_the_rate_counter(store):
-    gw = Gateway(make_engine(), store, NoOutbox(), rate_limit_per_minute=10)
+    gw = Gateway(make_engine(), store, AcceptingOutbox(), rate_limit_per_minute=10)
     for text in ("hi", "2", FAKE_MOBILE):
         await say(gw, text)
     assert await store.load(KEY) is not None
@@ -99,7 +90,7 @@ async def test_one_chat_is_handled_by_one_replica_at_a_time(store, request):
 
 async def test_redis_holds_only_sealed_sessions_with_a_ttl_on_every_key(shared_redis_url):
     store = RedisStore(shared_redis_url, SECRET, idle_seconds=1800)
-    gw = Gateway(make_engine(), store, NoOutbox(), rate_limit_per_minute=10)
+    gw = Gateway(make_engine(), store, AcceptingOutbox(), rate_limit_per_minute=10)
     reply = None
     for text in ("hi", "2", FAKE_MOBILE):
         reply = await say(gw, text)
