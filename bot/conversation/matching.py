@@ -75,6 +75,8 @@ class OptionMatcher:
             for lang, words in option.words.items():
                 for w in words:
                     self._by_phrase.setdefault((lang, normalise(w)), option.id)
+        # For "call back" inside "ask for a call back": each phrase padded once, here.
+        self._padded = tuple((lang, f" {phrase} ", oid) for (lang, phrase), oid in self._by_phrase.items())
 
     def match(self, normalised: str, shown: Sequence[FlowOption], lang: str) -> FlowOption | None:
         if not normalised:
@@ -85,7 +87,8 @@ class OptionMatcher:
         option_id = self._by_phrase.get((lang, normalised)) or self._by_phrase.get(("en", normalised))
         if option_id is None and len(normalised) >= 4:
             # "call back" inside "ask for a call back": only if exactly one label holds it.
-            hits = {oid for (lg, phrase), oid in self._by_phrase.items() if lg in (lang, "en") and f" {normalised} " in f" {phrase} "}
+            needle = f" {normalised} "
+            hits = {oid for lg, padded, oid in self._padded if needle in padded and lg in (lang, "en")}
             option_id = hits.pop() if len(hits) == 1 else None
         if option_id is None:
             return None
