@@ -56,6 +56,8 @@ ALLOWED_FIELDS = (
     "replicas",
     "waiting",
     "lang",
+    "kind",
+    "retry_in",
 )
 _TOKEN = re.compile(r"\b\d{6,}:[A-Za-z0-9_-]{20,}")  # a Telegram bot token
 _DIGITS = re.compile(r"\+?\d[\d ]{5,}\d")  # chat ids, phone numbers in any spacing

@@ -58,3 +58,17 @@ def test_a_number_slipped_into_an_allowed_field_is_masked(output):
     stream = output()
     logging.getLogger("bot.x").warning("oops", extra={"event": "oops", "reason": f"sender {PHONE} said no"})
     assert "900321" not in stream.getvalue() and "[digits]" in stream.getvalue()
+
+
+def test_every_field_our_code_logs_is_on_the_allow_list():
+    """A field missing from the list is silently dropped: the on-call team would lose it."""
+    import re
+    from pathlib import Path
+
+    from bot.logs import ALLOWED_FIELDS
+
+    source = "\n".join(p.read_text() for p in (Path(__file__).resolve().parents[1] / "bot").rglob("*.py"))
+    fields = set()
+    for extra in re.findall(r"extra=\{([^}]*)\}", source):
+        fields |= set(re.findall(r'"(\w+)":', extra))
+    assert fields - set(ALLOWED_FIELDS) == set()
