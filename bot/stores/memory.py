@@ -16,12 +16,15 @@ from typing import AsyncIterator
 
 from bot.conversation.session import Session
 
+SWEEP_SECONDS = 5.0
+
 
 class MemoryStore:
     def __init__(self, clock=time.monotonic) -> None:
         self._sessions: dict[str, Session] = {}
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-        self._hits: dict[str, tuple[float, int]] = {}
+        self._hits: dict[str, tuple[float, int]] = {}  # key -> (expires at, count)
+        self._next_sweep = 0.0
         self._clock = clock
 
     async def load(self, key: str) -> Session | None:
@@ -50,16 +53,20 @@ class MemoryStore:
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> int:
         now = self._clock()
-        started, count = self._hits.get(key, (now, 0))
-        if now - started >= window_seconds:
-            started, count = now, 0
-        self._hits[key] = (started, count + 1)
-        if len(self._hits) > 4 * max(1, len(self._sessions)) + 1024:
-            self._forget_old_hits(now, window_seconds)
+        expires, count = self._hits.get(key, (0.0, 0))
+        if now >= expires:
+            expires, count = now + window_seconds, 0
+        self._hits[key] = (expires, count + 1)
+        if now >= self._next_sweep:
+            self._sweep_hits(now)
         return count + 1
 
-    def _forget_old_hits(self, now: float, window_seconds: int) -> None:
-        for key in [k for k, (t, _) in self._hits.items() if now - t >= window_seconds]:
+    def _sweep_hits(self, now: float) -> None:
+        """Drop expired counters, at most every few seconds: a sweep walks them all, and
+        sweeping on every message once there are many (as this once did) made each
+        message pay for every counter in the process."""
+        self._next_sweep = now + SWEEP_SECONDS
+        for key in [k for k, (expires, _) in self._hits.items() if now >= expires]:
             del self._hits[key]
 
     async def pop_idle(self, now: float, idle_seconds: float) -> list[tuple[str, Session]]:
