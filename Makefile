@@ -18,7 +18,7 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	touch $@
 
 run: $(VENV)/.installed
-	FRONTDOOR_ENV=$${FRONTDOOR_ENV:-development} $(BIN)/frontdoor serve
+	@FRONTDOOR_ENV=$${FRONTDOOR_ENV:-development} $(BIN)/frontdoor serve
 
 system-deps:
 	bash .ci/system-deps.sh

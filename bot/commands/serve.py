@@ -44,6 +44,9 @@ async def _serve(settings) -> int:
     from bot.web.app import create_app
     from bot.web.lifecycle import graceful_stop, make_runner
 
+    # The web chat's address is the first thing printed (before start-up warnings), so a
+    # person running ``make run`` sees where to go at once.
+    print(f"http://{settings.host}:{settings.port}/", flush=True)
     runtime = await open_runtime(settings)
     app = create_app(runtime)
     runner = make_runner(app)
@@ -51,7 +54,6 @@ async def _serve(settings) -> int:
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     url = f"http://{settings.host}:{settings.port}/"
-    print(url, flush=True)
     print(f"Frontdoor is running on {url} (web chat), with /healthz, /readyz and /metrics.", flush=True)
     print(f"Talk to the bot in another terminal with:  {_command_name()} chat", flush=True)
     print(f"Crisis line: {CRISIS_LINE}, any time. In danger now: 999.", flush=True)
@@ -67,7 +69,9 @@ async def _serve(settings) -> int:
         # The handlers stay during the graceful stop: a second SIGTERM (an impatient
         # supervisor) must not kill the process halfway through finishing replies.
         await graceful_stop(runner)
+        # We are exiting already: block further signals before the handlers go, so a late
+        # SIGTERM stays pending and dies with the process instead of turning the exit into a kill.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
-            signal.signal(sig, signal.SIG_IGN)  # we are exiting already; a late signal must not turn it into a kill
     return 0
