@@ -145,3 +145,28 @@ def test_the_script_never_touches_browser_storage():
     script = (Path(__file__).resolve().parents[2] / "bot" / "channels" / "webchat_static" / "app.js").read_text()
     for api in ("localStorage", "sessionStorage", "document.cookie", "indexedDB", "history.pushState"):
         assert api not in script
+
+
+async def test_at_400_percent_zoom_nothing_scrolls_sideways_and_the_number_shows(served, browser):
+    """WCAG reflow: 1280 CSS px at 400% zoom is a 320 px wide viewport."""
+    page = await browser.new_page(viewport={"width": 320, "height": 640})
+    await page.goto(served.url)
+    await bot_says(page, CRISIS_LINE)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert await page.locator("header a[href='tel:+443001312789']").is_visible()
+    await page.close()
+
+
+async def test_the_whole_conversation_works_from_the_keyboard(served, page):
+    await page.goto(served.url)
+    await bot_says(page, CRISIS_LINE)
+    # From the number at the top, Tab goes in reading order: 999, Quick exit, then the choices.
+    # (The page puts the cursor in the message box on load, for people who just type.)
+    await page.locator("header a[href='tel:+443001312789']").focus()
+    order = []
+    for _ in range(3):
+        await page.keyboard.press("Tab")
+        order.append(await page.evaluate("document.activeElement.textContent.trim()"))
+    assert order == ["999", "Quick exit", "Call the crisis line now"]
+    await page.keyboard.press("Enter")
+    await bot_says(page, "counsellor")
