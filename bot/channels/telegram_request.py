@@ -19,6 +19,7 @@ the bot token.
 from __future__ import annotations
 
 import asyncio
+import functools
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -79,12 +80,7 @@ class AiohttpRequest(BaseRequest):
         assert self._session is not None
         connect = _value(connect_timeout, self._connect)
         pool = _value(pool_timeout, self._pool)
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=None if connect is None and pool is None else (connect or 0) + (pool or 0),
-            sock_connect=connect,
-            sock_read=_value(read_timeout, self._read),
-        )
+        timeout = _timeout(connect, pool, _value(read_timeout, self._read))
         try:
             async with self._session.request(method, url, data=_body(request_data), timeout=timeout) as response:
                 return response.status, await response.read()
@@ -92,6 +88,17 @@ class AiohttpRequest(BaseRequest):
             raise TimedOut(f"aiohttp.{type(err).__name__}") from None
         except aiohttp.ClientError as err:
             raise NetworkError(f"aiohttp.{type(err).__name__}") from None
+
+
+@functools.lru_cache(maxsize=32)
+def _timeout(connect: float | None, pool: float | None, read: float | None) -> aiohttp.ClientTimeout:
+    """A handful of timeout combinations recur; aiohttp's attrs-built ClientTimeout is not free."""
+    return aiohttp.ClientTimeout(
+        total=None,
+        connect=None if connect is None and pool is None else (connect or 0) + (pool or 0),
+        sock_connect=connect,
+        sock_read=read,
+    )
 
 
 def _body(request_data: RequestData | None):

@@ -11,12 +11,45 @@ from __future__ import annotations
 
 import asyncio
 import time
-from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from bot.conversation.session import Session
 
 SWEEP_SECONDS = 5.0
+
+
+class _KeyLock:
+    """The per-session lock as a plain async context manager (no generator per message).
+
+    Lock objects are counted by their users and dropped with the last one, so no lock
+    piles up for people who have gone.
+    """
+
+    __slots__ = ("_locks", "_key", "_lock")
+
+    def __init__(self, locks: dict[str, tuple[asyncio.Lock, int]], key: str) -> None:
+        self._locks = locks
+        self._key = key
+
+    async def __aenter__(self) -> None:
+        lock, users = self._locks.get(self._key) or (asyncio.Lock(), 0)
+        self._locks[self._key] = (lock, users + 1)
+        self._lock = lock
+        try:
+            await self._lock.acquire()
+        except BaseException:
+            self._release_user()
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._lock.release()
+        self._release_user()
+
+    def _release_user(self) -> None:
+        lock, users = self._locks[self._key]
+        if users <= 1:
+            del self._locks[self._key]
+        else:
+            self._locks[self._key] = (lock, users - 1)
 
 
 class MemoryStore:
@@ -37,19 +70,8 @@ class MemoryStore:
         self._sessions.pop(key, None)
         self._hits.pop(key, None)
 
-    @asynccontextmanager
-    async def lock(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]  # no lock objects pile up for people who have gone
-            else:
-                self._locks[key] = (lock, users - 1)
+    def lock(self, key: str) -> "_KeyLock":
+        return _KeyLock(self._locks, key)
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> int:
         now = self._clock()
