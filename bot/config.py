@@ -41,7 +41,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("FRONTDOOR_SESSION_IDLE_SECONDS", "1800", "A session idle this long is over and wiped."),
     Variable("FRONTDOOR_RATE_LIMIT_PER_MINUTE", "10", "Messages one sender may send a minute, on every channel, before a single reply with the number and then silence."),
     Variable("FRONTDOOR_HASH_SECRET", "", "Secret for keyed hashes of chat ids and phone numbers (session keys, logs). Required in production; random per process otherwise.", secret=True),
-    Variable("FRONTDOOR_LANGUAGES", "en", "Languages offered, comma-separated (en, cy)."),
+    Variable("FRONTDOOR_LANGUAGES", "", "Languages offered: 'en' or 'en,cy'. Empty: en,cy once every Welsh text on the crisis path is marked reviewed in flows/, en until then."),
     Variable("FRONTDOOR_REDIS_URL", "", "redis://... for sessions shared by several replicas. Empty: in-memory sessions."),
     Variable("FRONTDOOR_OUTBOX_URL", "", "postgresql://... for a callback outbox shared by several replicas. Empty: SQLite in the data folder."),
     Variable("FRONTDOOR_ENCRYPTION_KEY", "", "Fernet key(s) for callback requests at rest, comma-separated, newest first. Empty outside production: generated into the data folder.", secret=True),
@@ -113,7 +113,7 @@ class Settings:
     session_idle_seconds: int = 1800
     rate_limit_per_minute: int = 10
     hash_secret: bytes = field(default=b"", repr=False)
-    languages: tuple[str, ...] = ("en",)
+    languages: tuple[str, ...] | None = None  # None: decided by the flow's Welsh review status
     redis_url: str = field(default="", repr=False)
     outbox_url: str = field(default="", repr=False)
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
@@ -174,8 +174,8 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"FRONTDOOR_LOG_LEVEL={log_level!r}: expected DEBUG, INFO, WARNING or ERROR")
 
-    languages = tuple(x.strip().lower() for x in get("FRONTDOOR_LANGUAGES").split(",") if x.strip())
-    if not languages or any(lang not in ("en", "cy") for lang in languages) or languages[0] != "en":
+    languages: tuple[str, ...] | None = tuple(x.strip().lower() for x in get("FRONTDOOR_LANGUAGES").split(",") if x.strip()) or None
+    if languages is not None and (any(lang not in ("en", "cy") for lang in languages) or languages[0] != "en"):
         raise ConfigError(f"FRONTDOOR_LANGUAGES={get('FRONTDOOR_LANGUAGES')!r}: expected 'en' or 'en,cy'")
 
     hash_secret = get("FRONTDOOR_HASH_SECRET").encode()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.callbacks.base import CallbackService
 from bot.config import Settings
@@ -48,6 +49,24 @@ class Runtime:
         await self.store.close()
 
 
+def offered_languages(configured: tuple[str, ...] | None, flows_dir: Path) -> tuple[str, ...]:
+    """What FRONTDOOR_LANGUAGES asks for; unset, Welsh only once its crisis path is reviewed.
+
+    A wrong word in a crisis message is a hazard (H16 in docs/SAFETY.md), so draft
+    Welsh is never switched on by default. Switching it on by hand is allowed (a
+    pilot with a Welsh-speaking reviewer at hand) and is logged as a warning.
+    """
+    from bot.conversation.flow import load_flow
+    from bot.conversation.flowcheck import crisis_path_reviewed
+
+    reviewed = crisis_path_reviewed(load_flow(flows_dir))
+    if configured is None:
+        return ("en", "cy") if reviewed else ("en",)
+    if "cy" in configured and not reviewed:
+        log.warning("Welsh is on, but some Welsh texts on the crisis path are still drafts awaiting review", extra={"event": "welsh_drafts_offered"})
+    return configured
+
+
 async def open_runtime(settings: Settings, *, store: SessionStore | None = None, callbacks: CallbackService | None = None) -> Runtime:
     """Build the engine, the session store, the callback service and the gateway."""
     from bot.callbacks.service import open_callback_service
@@ -60,13 +79,14 @@ async def open_runtime(settings: Settings, *, store: SessionStore | None = None,
     available = bool(callbacks is not None and callbacks.available)
     if not available:
         log.warning("no callback sink is configured: the callback option is hidden", extra={"event": "no_callback_sink"})
+    flows_dir = settings.flows_dir or default_flows_dir()
     engine = Engine.from_dir(
-        settings.flows_dir or default_flows_dir(),
+        flows_dir,
         EngineOptions(
             idle_seconds=settings.session_idle_seconds,
             callback_available=available,
             allow_fictional_numbers=settings.allow_fictional_numbers,
-            languages=settings.languages,
+            languages=offered_languages(settings.languages, flows_dir),
         ),
     )
     gateway = Gateway(engine, store, callbacks, rate_limit_per_minute=settings.rate_limit_per_minute)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot import readability
 from bot.conversation.flow import FlowError, default_flows_dir, load_flow
 from bot.conversation.flowcheck import check_flow
 from bot.conversation.graph import to_dot, to_mermaid
@@ -18,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     fsub = flow.add_subparsers(dest="flow_command", required=True)
     check = fsub.add_parser("check", help="validate flows/; prints file:line: problem and exits 1 on any error")
     check.add_argument("--flows", type=Path, default=default_flows_dir(), help="flows folder (default: the shipped one)")
+    check.add_argument("--readability", action="store_true", help="print the Flesch reading ease of every English text, not just the summary")
     check.set_defaults(func=run_check)
     graph = fsub.add_parser("graph", help="draw the conversation (.svg or .png needs Graphviz's dot; .mmd or .md writes Mermaid; .dot writes DOT)")
     graph.add_argument("--flows", type=Path, default=default_flows_dir())
@@ -27,10 +29,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     findings = check_flow(args.flows)
-    errors = [f for f in findings if not f.warning]
-    for finding in findings:
-        print(finding, file=sys.stdout if finding.warning else sys.stderr)
-    print(f"{len(errors)} error(s), {len(findings) - len(errors)} warning(s) in {args.flows}")
+    errors = [f for f in findings if f.error]
+    warnings = [f for f in findings if f.warning]
+    reviews = [f for f in findings if f.review]
+    for finding in errors:
+        print(finding, file=sys.stderr)
+    for finding in warnings:
+        print(finding)
+    if reviews:
+        print(f"Welsh texts awaiting review by a fluent Welsh speaker ({len(reviews)}; mark each `status: reviewed` once checked):")
+        for finding in reviews:
+            print(f"  {finding}")
+    if not errors:
+        print(readability.report(load_flow(args.flows), every=args.readability))
+    print(f"{len(errors)} error(s), {len(warnings)} warning(s), {len(reviews)} Welsh draft(s) in {args.flows}")
     return 1 if errors else 0
 
 

@@ -204,11 +204,12 @@ class Engine:
 
     def _typed(self, session: Session, inbound: Inbound, text: str, notes: list[str]) -> Outcome:
         words = normalise(text)
+        if session.state == FRESH:
+            session.lang = self._detect(words)
         intent = self.intents.match(words)
         if intent:
             return self._intent(session, inbound.channel, intent, notes)
         if session.state == FRESH:
-            session.lang = self._detect(words)
             return self._greet(session, inbound.channel, notes)
         state = self.flow.states[session.state]
         option = self._matchers[state.id].match(words, self._shown(state, inbound.channel), session.lang)
@@ -351,7 +352,7 @@ class Engine:
             body = "\n".join(notes + [self._message(message_id, session.lang, channel)])
             message = self.flow.replies[message_id]
             options = self._options(state, session.lang, channel)
-            reply = compose(self.flow, session.lang, channel, body, options, footer=message.footer)
+            reply = compose(self.flow, session.lang, channel, body, options, footer=message.footer, standalone=True)
             if not notes:
                 self._cache[key] = reply
         return Outcome((reply,))
@@ -368,7 +369,7 @@ class Engine:
             options = self._options(state, lang, channel)
             if options:
                 body += "\n\n" + self._message("emergency_return", lang, channel)
-            reply = compose(self.flow, lang, channel, body, options, footer=False, kind=ReplyKind.EMERGENCY)
+            reply = compose(self.flow, lang, channel, body, options, footer=False, kind=ReplyKind.EMERGENCY, standalone=True)
             self._cache[key] = reply
         return Outcome((reply,), actions)
 
@@ -394,6 +395,7 @@ class Engine:
         session.slots.clear()
         session.message_ids.clear()
         session.started_at = now
+        session.lang = self.options.languages[0]  # the language choice goes with the session
 
     # --- the callback request -------------------------------------------------------
 

@@ -55,7 +55,10 @@ class Text:
     status: Mapping[str, str] = field(default_factory=dict)
 
     def get(self, lang: str) -> str:
-        return self.by_lang.get(lang) or self.by_lang["en"]
+        return self.by_lang.get(lang) or self.by_lang.get("en", "")
+
+    def has(self, lang: str) -> bool:
+        return bool(self.by_lang.get(lang))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,7 @@ class Service:
     verified: str
     numbers: tuple[str, ...] = ()
     hours: str = ""
+    languages: frozenset[str] | None = None  # listed only in these languages (None: all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +136,9 @@ class Flow:
     folder: Path
     languages: tuple[str, ...] = ("en",)
     detect: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    texts: tuple[tuple[str, Text], ...] = ()  # every text a person can read, with what it is
+    crisis_path: frozenset[str] = frozenset()
+    footer_sms: Text | None = None  # a shorter footer for SMS and the terminal  # states and replies whose Welsh must be reviewed before cy is on by default
 
 
 class _Reader:
@@ -140,6 +147,7 @@ class _Reader:
     def __init__(self, file: str) -> None:
         self.file = file
         self.problems: list[str] = []
+        self.texts: list[tuple[str, Text]] = []  # (what, text): every text read, for the language checks
 
     def where(self, node: Any, key: Any = None) -> Where:
         line = 0
@@ -155,7 +163,8 @@ class _Reader:
     def problem(self, where: Where, message: str) -> None:
         self.problems.append(f"{where}: {message}")
 
-    def text(self, parent: Any, key: str, required: bool = True) -> Text | None:
+    def text(self, parent: Any, key: str, required: bool = True, what: str = "", variant: bool = False) -> Text | None:
+        """Read one text. A ``variant`` (an SMS version) may exist in only some languages."""
         where = self.where(parent, key) if key in parent else self.where(parent)
         node = parent.get(key)
         if node is None:
@@ -177,10 +186,12 @@ class _Reader:
                 self.problem(where, f"'{key}.{lang}' should be text, not {type(value).__name__} (quote it: YAML reads true/false/numbers)")
                 continue
             by_lang[str(lang)] = str(value)
-        if "en" not in by_lang:
+        if "en" not in by_lang and not (variant and by_lang):
             self.problem(where, f"'{key}' has no English (en) text")
             return None
-        return Text(by_lang=by_lang, where=where, status=status)
+        text = Text(by_lang=by_lang, where=where, status=status)
+        self.texts.append((what or key, text))
+        return text
 
     def words(self, node: Any, where: Where) -> tuple[str, ...]:
         if node is None:
@@ -231,7 +242,7 @@ def load_flow(folder: Path) -> Flow:
             if not isinstance(opt, Mapping) or not opt.get("id"):
                 r.problem(owhere, f"state '{sid}': option {i + 1} needs an id")
                 continue
-            label = r.text(opt, "label")
+            label = r.text(opt, "label", what=f"state '{sid}': option '{opt['id']}' label") if source is node else r.text(opt, "label", what="")
             if label is None:
                 r.problem(owhere, f"state '{sid}': option '{opt['id']}' has no label")
                 continue
@@ -254,8 +265,8 @@ def load_flow(folder: Path) -> Flow:
         states[str(sid)] = State(
             id=str(sid),
             where=where,
-            text=r.text(node, "text"),
-            sms=r.text(node, "sms", required=False),
+            text=r.text(node, "text", what=f"state '{sid}' text"),
+            sms=r.text(node, "sms", required=False, what=f"state '{sid}' sms", variant=True),
             options=tuple(options),
             back=node.get("back"),
             input=node.get("input"),
@@ -275,13 +286,34 @@ def load_flow(folder: Path) -> Flow:
     for rid, node in (conv.get("replies") or {}).items():
         node = {"en": node} if isinstance(node, str) else node
         holder = {"text": {k: v for k, v in node.items() if k not in ("sms", "footer")}}
-        text = r.text(holder, "text")
+        text = r.text(holder, "text", what=f"reply '{rid}'")
         if text is not None:
             text = Text(text.by_lang, r.where(conv["replies"], rid), text.status)
-            replies[str(rid)] = Message(str(rid), text, r.text(node, "sms", required=False), node.get("footer", True) is not False)
+            r.texts[-1] = (r.texts[-1][0], text)
+            sms = r.text(node, "sms", required=False, what=f"reply '{rid}' sms", variant=True)
+            replies[str(rid)] = Message(str(rid), text, sms, node.get("footer", True) is not False)
 
-    footer = r.text(conv, "footer") or Text({"en": ""}, Where(str(conv_path), 0))
-    values = {str(k): {str(vk): dict(vv) for vk, vv in v.items()} for k, v in (conv.get("values") or {}).items()}
+    footer_node, footer_sms = conv.get("footer"), None
+    if isinstance(footer_node, Mapping) and "sms" in footer_node:  # footer: {en: ..., sms: {en: ...}}
+        footer_sms = r.text(footer_node, "sms", what="footer sms", variant=True)
+        footer = r.text({"footer": {k: v for k, v in footer_node.items() if k != "sms"}}, "footer", what="footer")
+        if footer is not None:
+            footer = Text(footer.by_lang, r.where(conv, "footer"), footer.status)
+            r.texts[-1] = ("footer", footer)
+    else:
+        footer = r.text(conv, "footer", what="footer")
+    footer = footer or Text({"en": ""}, Where(str(conv_path), 0))
+    values: dict[str, dict[str, dict[str, str]]] = {}
+    for slot, table in (conv.get("values") or {}).items():
+        values[str(slot)] = {}
+        for code, entry in table.items():
+            team = entry.get("team") if isinstance(entry, Mapping) else None
+            person = {k: v for k, v in entry.items() if k != "team"} if isinstance(entry, Mapping) else entry
+            text = r.text({"value": person}, "value", what=f"value '{slot}.{code}'")
+            if text is not None:
+                text = Text(text.by_lang, r.where(table, code), text.status)
+                r.texts[-1] = (r.texts[-1][0], text)
+                values[str(slot)][str(code)] = {**text.by_lang, **({"team": str(team)} if team is not None else {})}
 
     services: dict[str, Service] = {}
     sr = _Reader(str(svc_path))
@@ -291,12 +323,13 @@ def load_flow(folder: Path) -> Flow:
             id=str(sid),
             name=str(node.get("name", sid)),
             where=where,
-            line=sr.text(node, "line"),
-            line_sms=sr.text(node, "line_sms", required=False),
+            line=sr.text(node, "line", what=f"service '{sid}' line"),
+            line_sms=sr.text(node, "line_sms", required=False, what=f"service '{sid}' line_sms", variant=True),
             source=str(node.get("source") or ""),
             verified=str(node.get("verified") or ""),
             numbers=tuple(str(n) for n in node.get("numbers") or ()),
             hours=str(node.get("hours") or ""),
+            languages=frozenset(str(x) for x in node["languages"]) if node.get("languages") else None,
         )
 
     problems = r.problems + sr.problems
@@ -321,6 +354,9 @@ def load_flow(folder: Path) -> Flow:
         folder=folder,
         languages=tuple(langs),
         detect=detect,
+        texts=tuple((what, t) for what, t in r.texts + sr.texts if what),
+        crisis_path=frozenset(str(x) for x in conv.get("crisis_path") or ()),
+        footer_sms=footer_sms,
     )
 
 

@@ -12,7 +12,12 @@ that protects a person in crisis is checked here, with ``file:line: problem``:
 * no banned phrase from the safe-messaging rules, and no crisis words on the
   first line of a routine message (a locked phone shows it);
 * every service has a source, every phone number the bot states is in the
-  service directory, and a ``verified`` date over a year old is a warning.
+  service directory, and a ``verified`` date over a year old is a warning;
+* when the flow offers Welsh, every text a person can read (state, option,
+  reply, value, service entry, footer) has a Welsh version, no Welsh text drops
+  the accents a word needs (to squeeze an SMS into GSM-7), and each Welsh text
+  still waiting for a fluent speaker's review is listed, so nobody mistakes a
+  draft for a checked translation.
 
 The same function runs in the test suite on the shipped flows.
 """
@@ -42,12 +47,29 @@ _FIRST_SENTENCE = re.compile(r"^.*?(?:[.?]\s|\n|$)", re.S)
 
 @dataclass(frozen=True, slots=True)
 class Finding:
+    """One line of the check. ``warning`` and ``review`` lines don't fail it; errors do."""
+
     where: str
     message: str
     warning: bool = False
+    review: bool = False  # a Welsh draft awaiting a fluent speaker's review
+
+    @property
+    def error(self) -> bool:
+        return not (self.warning or self.review)
 
     def __str__(self) -> str:
-        return f"{self.where}: {'warning: ' if self.warning else ''}{self.message}"
+        tag = "warning: " if self.warning else "awaiting review: " if self.review else ""
+        return f"{self.where}: {tag}{self.message}"
+
+
+# Welsh words written without the accent they need. Dropping accents would let a
+# Welsh SMS pass as GSM-7 (cheaper), and it is wrong Welsh: write them in full.
+STRIPPED_WELSH = {
+    "ol": "ôl", "nol": "nôl", "ffon": "ffôn", "tim": "tîm", "grwp": "grŵp", "dwr": "dŵr",
+    "ty": "tŷ", "son": "sôn", "dilewch": "dilëwch", "copio": "copïo",
+}
+REVIEWED = "reviewed"
 
 
 def _digits(s: str) -> str:
@@ -70,9 +92,68 @@ def check_flow(folder: Path, today: dt.date | None = None) -> list[Finding]:
     if any(not f.warning for f in findings):
         return findings
     findings += _services(flow, today)
+    findings += _translations(flow)
     engine = Engine(flow, triage, EngineOptions(allow_fictional_numbers=True))
     findings += _replies(flow, engine, _wording(Path(folder)))
-    return sorted(findings, key=lambda f: f.warning)
+    return sorted(findings, key=lambda f: (f.review, f.warning))
+
+
+def offers_welsh(flow: Flow) -> bool:
+    """The flow offers Welsh when it declares how to detect it or any text has a Welsh version."""
+    return "cy" in flow.detect or "cy" in flow.languages
+
+
+def welsh_drafts(flow: Flow) -> list[tuple[str, object]]:
+    """(what, text) for every Welsh text not yet marked ``status: reviewed``."""
+    return [(what, t) for what, t in flow.texts if "cy" in t.by_lang and t.status.get("cy") != REVIEWED]
+
+
+def crisis_path_reviewed(flow: Flow) -> bool:
+    """True when every Welsh text on the crisis path has been reviewed by a fluent speaker.
+
+    Until then Welsh stays off by default (``FRONTDOOR_LANGUAGES`` defaults to
+    ``en``): a wrong word in a crisis message is a hazard (H16 in docs/SAFETY.md).
+    """
+    if not offers_welsh(flow):
+        return False
+    drafts = welsh_drafts(flow)
+    if not flow.crisis_path:
+        return not drafts
+    return not any(on_crisis_path(what, flow) for what, _ in drafts)
+
+
+def on_crisis_path(what: str, flow: Flow) -> bool:
+    """Is this text on the crisis path: a listed state or reply, or a service a crisis-path state lists?"""
+    name = what.split("'")[1] if "'" in what else what.split()[0]
+    if what.startswith("service "):
+        return any(name in flow.states[s].services for s in flow.crisis_path if s in flow.states)
+    return name in flow.crisis_path
+
+
+def _translations(flow: Flow) -> list[Finding]:
+    if not offers_welsh(flow):
+        return []
+    out: list[Finding] = []
+    for what, text in flow.texts:
+        welsh = text.by_lang.get("cy")
+        if welsh is None and "en" not in text.by_lang:
+            continue
+        if welsh is None:
+            out.append(Finding(str(text.where), f"{what} has no Welsh (cy) text"))
+            continue
+        if not welsh.strip():
+            out.append(Finding(str(text.where), f"{what}: the Welsh (cy) text is empty"))
+        words = re.findall(r"[^\W\d_]+", welsh.lower())
+        for word in words:
+            if STRIPPED_WELSH.get(word):
+                out.append(Finding(str(text.where), f"{what}: Welsh '{word}' is missing its accent: write '{STRIPPED_WELSH[word]}' (never strip accents to save SMS cost)"))
+        status = text.status.get("cy", "")
+        if status not in ("draft", REVIEWED):
+            out.append(Finding(str(text.where), f"{what}: Welsh status '{status}' should be draft or {REVIEWED}"))
+    for what, text in welsh_drafts(flow):
+        crisis = " (crisis path)" if on_crisis_path(what, flow) else ""
+        out.append(Finding(str(text.where), f"{what}{crisis}: Welsh text is a draft", review=True))
+    return out
 
 
 def _structure(flow: Flow) -> list[Finding]:

@@ -1,7 +1,8 @@
 """Matching what someone typed to a global word or an option, forgivingly.
 
 People in distress type fast, on small screens, with typos. Matching ignores
-case, punctuation and apostrophes ("dont" is "don't"), accepts an option's
+case, punctuation, apostrophes ("dont" is "don't") and accents (a Welsh "yn ol"
+typed without its circumflex is "yn ôl"), accepts an option's
 number or the words of its label, and forgives one slip (a missing, extra,
 swapped or wrong letter) in words of five letters or more. Shorter words are
 listed with their common misspellings in flows/ instead, because one slip in
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from typing import Iterable, Mapping, Sequence
 
 from bot.conversation.flow import FlowOption
@@ -24,8 +26,10 @@ _FUZZ_MIN = 5
 
 
 def normalise(text: str) -> str:
-    """Lower case, apostrophes dropped, punctuation to spaces, spaces collapsed."""
+    """Lower case, apostrophes and accents dropped, punctuation to spaces, spaces collapsed."""
     low = text.lower().replace("'", "").replace("\u2019", "")
+    if not low.isascii():
+        low = "".join(c for c in unicodedata.normalize("NFKD", low) if not unicodedata.combining(c))
     return _SPACES.sub(" ", _STRIP.sub(" ", low)).strip()
 
 

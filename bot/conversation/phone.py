@@ -48,21 +48,22 @@ def format_national(e164: str) -> str:
 
 
 _TIME = re.compile(
-    r"^\s*(?:at\s+|about\s+|around\s+)?(?P<h>\d{1,2})(?:[:.]?(?P<m>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)?\s*$"
+    r"^\s*(?:at\s+|about\s+|around\s+)?(?P<h>\d{1,2})(?:[:.]?(?P<m>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.|yb|yh|y\.b\.|y\.h\.)?\s*$"
 )
 
 
 def parse_time(text: str) -> str | None:
     """A clock time as ``HH:MM`` (24-hour), or None when it can't be read without guessing.
 
-    "7am", "7.30pm", "19:00", "1900", "noon", "midnight" are read; a bare "7" is
+    "7am", "7.30pm", "19:00", "1900", "noon", "midnight" are read, and the Welsh
+    "7yb" (y bore), "7yh" (yr hwyr), "canol dydd" and "hanner nos"; a bare "7" is
     not, because guessing morning or evening wrong would mean a call at the
     wrong time.
     """
     low = text.strip().lower()
-    if low in ("noon", "midday", "12 noon"):
+    if low in ("noon", "midday", "12 noon", "canol dydd", "hanner dydd", "12 hanner dydd"):
         return "12:00"
-    if low == "midnight":
+    if low in ("midnight", "hanner nos"):
         return "00:00"
     m = _TIME.match(low)
     if not m:
@@ -73,7 +74,7 @@ def parse_time(text: str) -> str | None:
     if ampm:
         if not 1 <= hour <= 12:
             return None
-        hour = hour % 12 + (12 if ampm.startswith("p") else 0)
+        hour = hour % 12 + (12 if ampm.startswith(("p", "y.h", "yh")) else 0)
     elif m.group("m") is None or hour > 23:
         return None
     return f"{hour:02d}:{minute:02d}"

@@ -7,6 +7,12 @@ the same code the engine calls.
 Order inside a message: the state's text, the services it lists, the numbered
 options (SMS and terminal only), then the footer with the number and 999. The
 footer is never first: the first line shows on a locked phone's screen.
+
+A standalone message on SMS (help, not understood, the emergency reply ...)
+repeats the numbered options only when the whole text still fits in
+:data:`~bot.conversation.sms.MAX_SEGMENTS` segments; otherwise it points to the
+list in the message above (``options_above``). Welsh needs UCS-2, 67 characters
+a segment, so without this a Welsh "help" would cost five texts.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Iterable, Mapping
 
 from bot.conversation.events import Channel, Option, Reply, ReplyKind
 from bot.conversation.flow import Flow, FlowOption, Message, State
+from bot.conversation.sms import MAX_SEGMENTS, measure
 
 
 def visible_options(state: State, channel: Channel, callback_available: bool) -> tuple[FlowOption, ...]:
@@ -39,26 +46,37 @@ def compose(
     *,
     footer: bool = True,
     kind: ReplyKind = ReplyKind.MESSAGE,
+    standalone: bool = False,
 ) -> Reply:
     """Assemble one reply: body, numbered options where the channel types them, footer."""
-    parts = [body.strip()]
-    if options and channel.numbered:
-        parts.append(_numbered(options))
-    if footer:
-        parts.append(flow.footer.get(lang))
-    return Reply(text="\n".join(p for p in parts if p), options=options, kind=kind)
+    tail = [footer_text(flow, lang, channel)] if footer else []
+    listed = [_numbered(options)] if options and channel.numbered else []
+    text = "\n".join(p for p in [body.strip(), *listed, *tail] if p)
+    if standalone and listed and channel is Channel.SMS and "options_above" in flow.replies and measure(text).segments > MAX_SEGMENTS:
+        hint = message_text(flow.replies["options_above"], lang, channel)
+        text = "\n".join(p for p in [body.strip(), hint, *tail] if p)
+    return Reply(text=text, options=options, kind=kind)
+
+
+def footer_text(flow: Flow, lang: str, channel: Channel) -> str:
+    """The line with the number and 999 that ends routine messages (a shorter one on SMS if given)."""
+    if channel.short_texts and flow.footer_sms is not None and flow.footer_sms.has(lang):
+        return flow.footer_sms.get(lang)
+    return flow.footer.get(lang)
 
 
 def state_body(flow: Flow, state: State, lang: str, channel: Channel, slots: Mapping[str, str] | None = None) -> str:
     """The state's own text and service list, with callback slots filled in."""
-    text = state.sms if (channel.short_texts and state.sms) else state.text
+    text = state.sms if (channel.short_texts and state.sms and state.sms.has(lang)) else state.text
     body = text.get(lang) if text else ""
     if slots is not None and "{" in body:
         body = body.format_map(_SafeSlots(slots))
     lines = [body]
     for sid in state.services:
         service = flow.services[sid]
-        line = service.line_sms if (channel.short_texts and service.line_sms) else service.line
+        if service.languages is not None and lang not in service.languages:
+            continue
+        line = service.line_sms if (channel.short_texts and service.line_sms and service.line_sms.has(lang)) else service.line
         if line:
             lines.append(line.get(lang))
     return "\n".join(lines)
@@ -77,7 +95,7 @@ def state_reply(
 
 
 def message_text(message: Message, lang: str, channel: Channel) -> str:
-    text = message.sms if (channel.short_texts and message.sms) else message.text
+    text = message.sms if (channel.short_texts and message.sms and message.sms.has(lang)) else message.text
     return text.get(lang)
 
 
