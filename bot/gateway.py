@@ -187,23 +187,32 @@ class Gateway:
         """
         metrics.RATE_LIMITED.labels(channel.value).inc()
         limit = self.rate_limit_per_minute
+        lang = self._language(inbound)
         if inbound.kind is InboundKind.TEXT and count <= 2 * limit:
-            urgent = self.engine.triage_only(inbound.text, "en", channel)
+            urgent = self.engine.triage_only(inbound.text, lang, channel)
             if urgent is not None:
                 metrics.URGENT_TRIAGE.inc()
                 return Delivery((urgent,))
         if count == limit + 1:
-            return Delivery((self.engine.standalone("rate_limited", "en", channel),))
+            return Delivery((self.engine.standalone("rate_limited", lang, channel),))
         return Delivery()
+
+    def _language(self, inbound: Inbound) -> str:
+        """Without the session, the language of the message itself (Welsh if it reads as Welsh)."""
+        try:
+            return self.engine.guess_language(inbound.text) if inbound.kind is InboundKind.TEXT else "en"
+        except Exception:  # pragma: no cover - pure code; an answer in English beats none
+            return "en"
 
     def _degraded(self, channel: Channel, inbound: Inbound) -> Delivery:
         reply = None
+        lang = self._language(inbound)
         if inbound.kind is InboundKind.TEXT:
             try:
-                reply = self.engine.triage_only(inbound.text, "en", channel)
+                reply = self.engine.triage_only(inbound.text, lang, channel)
             except Exception:  # pragma: no cover - triage is pure; belt and braces
                 reply = None
-        return Delivery((reply or self.engine.fallback_reply("en", channel),), degraded=True)
+        return Delivery((reply or self.engine.fallback_reply(lang, channel),), degraded=True)
 
     # --- sessions ending outside a message ----------------------------------------------
 

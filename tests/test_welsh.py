@@ -102,6 +102,17 @@ def test_danger_in_english_during_a_welsh_session_still_gets_the_emergency_reply
     assert out.replies[0].kind is ReplyKind.EMERGENCY and "999" in out.replies[0].text.splitlines()[0]
 
 
+async def test_a_welsh_button_pressed_after_the_session_ended_still_answers_in_welsh():
+    chat = welsh_chat(Channel.TELEGRAM)
+    chat.say("shwmae")
+    chat.say("diwedd")
+    useful = next(o for o in chat.last.replies[0].options if o.id.startswith("feedback_yes"))
+    assert useful.id == "feedback_yes@cy", "the button carries the language of its message, nothing else"
+    fresh = Chat(chat.engine, channel=Channel.TELEGRAM)  # the ended session is gone
+    fresh.press(useful.id)
+    assert "Diolch am ddweud wrthym" in fresh.text()
+
+
 async def test_the_choice_lives_in_the_session_only_and_goes_with_it(tmp_path):
     from bot.config import load
     from bot.gateway import Gateway
@@ -143,13 +154,13 @@ def test_call_now_and_other_support_say_how_a_deaf_person_reaches_help():
         chat = welsh_chat(Channel.WEB)
         chat.say(lang_first)
         chat.press("call_now")
-        assert "deaf" in [o.id for o in chat.last.replies[0].options]
+        assert "deaf" in [o.id.partition("@")[0] for o in chat.last.replies[0].options]
         chat.say(deaf_words)
         text = chat.text()
         assert "18001 0300 131 2789" in text and "999bsl.co.uk" in text and "BLUELIGHT" in text and "REGISTER" in text
         chat.say("menu")
         chat.press("support")
-        assert "topic_deaf" in [o.id for o in chat.last.replies[0].options]
+        assert "topic_deaf" in [o.id.partition("@")[0] for o in chat.last.replies[0].options]
 
 
 def test_every_welsh_sms_reply_fits_three_segments_and_keeps_its_accents():

@@ -32,6 +32,7 @@ from bot.channels.telegram_clear import ClearRecords
 from bot.channels.telegram_inbound import TG, read_message
 from bot.channels.telegram_send import Blocked, Sender
 from bot.conversation.events import ClearChat, Inbound, Option, Reply, SendContactCard
+from bot.conversation.render import option_id
 from bot.conversation.session import Session
 from bot.gateway import Delivery
 
@@ -129,6 +130,7 @@ class TelegramAdapter:
 
     async def _deliver(self, chat_id: int, key: str, delivery: Delivery, pressed: int) -> None:
         replies = list(delivery.replies)
+        lang = replies[0].lang if replies else "en"
         after_end = False
         if delivery.wants(ClearChat):
             kept = await self._take_record(key)
@@ -136,15 +138,15 @@ class TelegramAdapter:
             # end or idle message: then the conversation it belonged to is already over.
             after_end = bool(pressed) and pressed not in delivery.message_ids
             await self.sender.delete(chat_id, set(delivery.message_ids) | set(kept) | ({pressed} if pressed else set()))
-            cleared = self.engine.standalone("chat_cleared", "en", TG).text
-            replies = [Reply(cleared, r.options, r.kind) for r in replies[:1]] + replies[1:]
+            cleared = self.engine.standalone("chat_cleared", lang, TG).text
+            replies = [Reply(cleared, r.options, r.kind, r.lang) for r in replies[:1]] + replies[1:]
         sent: list[int] = []
         for reply in replies:
             message_id = await self.sender.reply(chat_id, reply)
             if message_id:
                 sent.append(message_id)
         if delivery.wants(SendContactCard):
-            card = await self.sender.contact_card(chat_id, self.engine.standalone("contact_card_name", "en", TG).text)
+            card = await self.sender.contact_card(chat_id, self.engine.standalone("contact_card_name", lang, TG).text)
             if card:
                 sent.append(card)
         if delivery.ended:
@@ -182,7 +184,7 @@ class TelegramAdapter:
         for state in self.engine.flow.states.values():
             for o in state.options:
                 if o.id == CLEAR_OPTION:
-                    return Option(o.id, o.label.get(lang))
+                    return Option(option_id(o.id, lang), o.label.get(lang))
         return None
 
     # --- groups and channels ------------------------------------------------------------

@@ -259,7 +259,7 @@ def _parse(data: str) -> dict | None:
 
 
 def _reply(reply: Reply) -> dict:
-    return {"text": reply.text, "kind": reply.kind.value, "options": [{"id": o.id, "label": o.label} for o in reply.options]}
+    return {"text": reply.text, "kind": reply.kind.value, "lang": reply.lang, "options": [{"id": o.id, "label": o.label} for o in reply.options]}
 
 
 def _html_attr(value: str) -> str:

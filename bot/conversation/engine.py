@@ -27,7 +27,7 @@ the person is told the request is with the team only after it really is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.conversation import machine as m
@@ -52,7 +52,7 @@ from bot.conversation.events import (
 from bot.conversation.flow import Flow, State, load_flow
 from bot.conversation.matching import OptionMatcher, WordMatcher, normalise
 from bot.conversation.phone import format_national, parse_time, parse_uk_phone
-from bot.conversation.render import compose, message_text, state_body, state_reply, visible_options
+from bot.conversation.render import LANG_MARK, compose, message_text, option_id, state_reply, visible_options
 from bot.conversation.session import Session
 from bot.conversation.triage import Triage
 
@@ -151,6 +151,10 @@ class Engine:
         """For the gateway when something below the engine fails: sorry, and the number."""
         return self._compose_message("degraded", lang, channel)
 
+    def guess_language(self, text: str) -> str:
+        """The language a message is written in, for replies made without a session (store down, flood)."""
+        return self._detect(normalise(text))
+
     def triage_only(self, text: str, lang: str, channel: Channel) -> Reply | None:
         """The emergency reply if ``text`` signals danger, else None. For paths with no session
         (degraded mode, rate limited): triage still comes first."""
@@ -188,7 +192,11 @@ class Engine:
     # --- what the person did ----------------------------------------------------------
 
     def _choice(self, session: Session, inbound: Inbound, notes: list[str]) -> Outcome:
-        choice = inbound.choice
+        choice, _, lang = inbound.choice.partition(LANG_MARK)
+        if lang and session.state == FRESH and lang in self.options.languages:
+            session.lang = lang  # a button from a Welsh message pressed after its session ended
+        if lang:
+            inbound = replace(inbound, choice=choice)
         if choice in self.flow.intents:
             return self._intent(session, inbound.channel, choice, notes)
         if session.state == FRESH:
@@ -313,7 +321,7 @@ class Engine:
                     reply = self._offer_languages(reply, session.lang, channel)
                 self._cache[key] = reply
         if notes:
-            reply = Reply("\n".join(notes) + "\n\n" + reply.text, reply.options, reply.kind)
+            reply = Reply("\n".join(notes) + "\n\n" + reply.text, reply.options, reply.kind, reply.lang)
         return reply
 
     def _offer_languages(self, reply: Reply, lang: str, channel: Channel) -> Reply:
@@ -324,8 +332,8 @@ class Engine:
         offer = self._message("language_offer", lang, channel)
         intent = next(name for name, code in LANGUAGE_INTENTS.items() if code == others[0])
         if channel.numbered:
-            return Reply(reply.text + "\n" + offer, reply.options, reply.kind)
-        return Reply(reply.text, reply.options + (Option(intent, offer),), reply.kind)
+            return Reply(reply.text + "\n" + offer, reply.options, reply.kind, reply.lang)
+        return Reply(reply.text, reply.options + (Option(intent, offer),), reply.kind, reply.lang)
 
     def _detect(self, words: str) -> str:
         """The language of a first message, from the flow's list of words ("shwmae", "dw i") per language."""
@@ -381,7 +389,7 @@ class Engine:
         return shown
 
     def _options(self, state: State, lang: str, channel: Channel) -> tuple[Option, ...]:
-        return tuple(Option(o.id, o.label.get(lang)) for o in visible_options(state, channel, self.options.callback_available))
+        return tuple(Option(option_id(o.id, lang), o.label.get(lang)) for o in visible_options(state, channel, self.options.callback_available))
 
     def _message(self, message_id: str, lang: str, channel: Channel) -> str:
         return message_text(self.flow.replies[message_id], lang, channel)

@@ -90,6 +90,7 @@ class Reply:
     text: str
     options: tuple[Option, ...] = ()
     kind: ReplyKind = ReplyKind.MESSAGE
+    lang: str = "en"  # the language it is written in: web chat marks it up so screen readers pronounce it right
 
 
 # --- actions: what the engine asks others to do --------------------------------------

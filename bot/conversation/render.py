@@ -24,6 +24,14 @@ from bot.conversation.flow import Flow, FlowOption, Message, State
 from bot.conversation.sms import MAX_SEGMENTS, measure
 
 
+LANG_MARK = "@"  # option ids in a non-English reply end "@cy": a button pressed after its session ended still answers in Welsh
+
+
+def option_id(option: str, lang: str) -> str:
+    """The id a button carries: the option, and the language of the message it sits on unless English."""
+    return option if lang == "en" else f"{option}{LANG_MARK}{lang}"
+
+
 def visible_options(state: State, channel: Channel, callback_available: bool) -> tuple[FlowOption, ...]:
     """The options this channel shows in this state, in order."""
     return tuple(
@@ -55,7 +63,7 @@ def compose(
     if standalone and listed and channel is Channel.SMS and "options_above" in flow.replies and measure(text).segments > MAX_SEGMENTS:
         hint = message_text(flow.replies["options_above"], lang, channel)
         text = "\n".join(p for p in [body.strip(), hint, *tail] if p)
-    return Reply(text=text, options=options, kind=kind)
+    return Reply(text=text, options=options, kind=kind, lang=lang)
 
 
 def footer_text(flow: Flow, lang: str, channel: Channel) -> str:
@@ -90,7 +98,7 @@ def state_reply(
     callback_available: bool,
     slots: Mapping[str, str] | None = None,
 ) -> Reply:
-    options = tuple(Option(o.id, o.label.get(lang)) for o in visible_options(state, channel, callback_available))
+    options = tuple(Option(option_id(o.id, lang), o.label.get(lang)) for o in visible_options(state, channel, callback_available))
     return compose(flow, lang, channel, state_body(flow, state, lang, channel, slots), options, footer=state.footer)
 
 

@@ -69,6 +69,28 @@ async def eventually(check: Callable[[], object], timeout: float = 10.0, interva
         await asyncio.sleep(interval)
 
 
+@contextlib.asynccontextmanager
+async def callback_receiver():
+    """The crisis team's end of the signed webhook sink: records what it is sent."""
+    received: list[bytes] = []
+
+    async def take(request: web.Request) -> web.Response:
+        received.append(await request.read())
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/callbacks", take)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/callbacks", received
+    finally:
+        await runner.cleanup()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

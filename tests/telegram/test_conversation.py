@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import pytest
-from aiohttp import web
 
 from bot import metrics
 from bot.conversation.events import Channel
+from tests.callbacks.conftest import callback_receiver
 from tests.conftest import CRISIS_LINE, FAKE_MOBILE, FAKE_MOBILE_E164
 from tests.telegram.chat import Person
 from tests.telegram.conftest import STAFF_CHAT, running_bot
 from tests.telegram.updates import GROUP_CHAT, PRIVATE_CHAT, member_change, message
 
 CALLBACK_SECRET = "callback-webhook-secret-0123456789"
-
-
-@contextlib.asynccontextmanager
-async def callback_receiver():
-    """The crisis team's end of the signed webhook sink: records what it is sent."""
-    received: list[bytes] = []
-
-    async def take(request: web.Request) -> web.Response:
-        received.append(await request.read())
-        return web.json_response({"ok": True})
-
-    app = web.Application()
-    app.router.add_post("/callbacks", take)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/callbacks", received
-    finally:
-        await runner.cleanup()
 
 
 def key_for(bot, chat_id=PRIVATE_CHAT) -> str:

@@ -170,3 +170,34 @@ async def test_the_whole_conversation_works_from_the_keyboard(served, page):
     assert order == ["999", "Quick exit", "Call the crisis line now"]
     await page.keyboard.press("Enter")
     await bot_says(page, "counsellor")
+
+
+async def test_a_welsh_conversation_with_a_call_back_and_a_switch_to_english(tmp_path, page):
+    from tests.callbacks.conftest import callback_receiver, eventually
+
+    async with callback_receiver() as (url, received), serve(
+        tmp_path, FRONTDOOR_LANGUAGES="en,cy", FRONTDOOR_QUICK_EXIT_URL="http://127.0.0.1:9/",
+        FRONTDOOR_CALLBACK_WEBHOOK_URL=url, FRONTDOOR_CALLBACK_WEBHOOK_SECRET="callback-webhook-secret-0123456789",
+    ) as s:
+        await page.goto(s.url)
+        await bot_says(page, CRISIS_LINE)
+        await press(page, "^Cymraeg$")
+        await bot_says(page, "Gwasanaeth awtomataidd")
+        welsh = page.locator(".msg.bot", has_text="Gwasanaeth awtomataidd").last
+        assert await welsh.get_attribute("lang") == "cy", "screen readers read Welsh replies as Welsh"
+        assert await page.locator("#options").get_attribute("lang") == "cy"
+        await press(page, "Gofyn am alwad")
+        await bot_says(page, "Pa rif")
+        await type_message(page, FAKE_MOBILE)
+        await press(page, "Cyn gynted ag y bo modd")
+        await press(page, "Ydy, mae neges llais yn iawn")
+        await press(page, "Na, cadwch e'n breifat")
+        await bot_says(page, "Gwiriwch eich cais")
+        await press(page, "Ie, anfonwch e")
+        await bot_says(page, "Mae eich cais gyda'r tîm")
+        await eventually(lambda: received)
+        assert b"7700900123" in received[0], "the crisis team has the request"
+        await type_message(page, "English")
+        await bot_says(page, "Your request is with the team")
+        english = page.locator(".msg.bot", has_text="Your request is with the team").last
+        assert await english.get_attribute("lang") == "en"

@@ -12,16 +12,18 @@
   var exitUrl = exitLink.getAttribute("data-exit");
   var ws = null, token = null, ended = false, leaving = false, retry = 0, lastEsc = 0;
 
-  function say(text, who, kind) {
+  function say(text, who, kind, lang) {
     var p = document.createElement("p");
     p.className = "msg " + who + (kind === "emergency" ? " emergency" : "");
+    if (lang) { p.lang = lang; }  /* Welsh replies are read out in Welsh */
     p.textContent = text;
     log.appendChild(p);
     p.scrollIntoView({block: "end"});
   }
 
-  function showOptions(list) {
+  function showOptions(list, lang) {
     options.textContent = "";
+    options.lang = lang || "en";
     (list || []).forEach(function (o) {
       var b = document.createElement("button");
       b.type = "button";
@@ -54,8 +56,9 @@
       try { frame = JSON.parse(event.data); } catch (e) { return; }
       if (frame.type === "session") { token = frame.token; }
       else if (frame.type === "replies") {
-        frame.replies.forEach(function (r) { say(r.text, "bot", r.kind); });
-        showOptions(frame.replies.length ? frame.replies[frame.replies.length - 1].options : []);
+        frame.replies.forEach(function (r) { say(r.text, "bot", r.kind, r.lang); });
+        var last = frame.replies[frame.replies.length - 1];
+        showOptions(last ? last.options : [], last && last.lang);
       }
       else if (frame.type === "error") { say(frame.text, "bot"); }
       else if (frame.type === "contact") { download(frame.url); }
