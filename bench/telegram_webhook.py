@@ -47,12 +47,25 @@ from aiohttp import ClientSession, TCPConnector, web  # noqa: E402
 from tests.telegram.fake_bot_api import TOKEN, FakeBotAPI  # noqa: E402
 
 SECRET = "bench-webhook-secret-0123456789"
-WELCOME_KEYBOARD = {"inline_keyboard": [[{"text": "Call the crisis line now", "callback_data": "call_now"}], [{"text": "Find other support", "callback_data": "support"}]]}
-WELCOME_TEXT = "Hello. This is an automated service. No one reads these messages.\nThe Mental Health Crisis Line for police officers and staff is 0300 131 2789, any time.\nIf you are in danger now, call 999."
 SERVERS = ("bare", "ptb", "channel")
 
 
 # --- the servers under test (child processes) --------------------------------------------
+
+
+def _welcome():
+    """The reply the channel really sends to "hello": all three servers send exactly this.
+
+    Text and keyboard come from the shipped flow (no callback sink in the bench,
+    so the call back button is hidden, as in the channel server), so the bare
+    handler pays for the same keyboard the bot sends.
+    """
+    from bot.conversation.engine import Engine, EngineOptions
+    from bot.conversation.events import Channel, Inbound
+    from bot.conversation.flow import default_flows_dir
+
+    engine = Engine.from_dir(default_flows_dir(), EngineOptions(callback_available=False))
+    return engine.handle(engine.new_session(0.0), Inbound.typed(Channel.TELEGRAM, "hello"), 0.0).replies[0]
 
 
 def _settings(fake_url: str, tmp: str):
@@ -73,13 +86,14 @@ def _settings(fake_url: str, tmp: str):
 async def _bare_app(fake_url: str) -> web.Application:
     session: ClientSession | None = None
     url = f"{fake_url}/bot{TOKEN}/sendMessage"
-    markup = json.dumps(WELCOME_KEYBOARD)
+    welcome = _welcome()
+    markup = json.dumps({"inline_keyboard": [[{"text": o.label, "callback_data": o.id}] for o in welcome.options]})
     preview = json.dumps({"is_disabled": True})
     tasks: set[asyncio.Task] = set()
 
     async def send(chat_id: int) -> None:
         assert session is not None
-        data = {"chat_id": str(chat_id), "text": WELCOME_TEXT, "reply_markup": markup, "link_preview_options": preview}
+        data = {"chat_id": str(chat_id), "text": welcome.text, "reply_markup": markup, "link_preview_options": preview}
         async with session.post(url, data=data) as resp:
             await resp.read()
 
@@ -109,14 +123,13 @@ async def _frontdoor_app(fake_url: str, kind: str, tmp: str) -> tuple[web.Applic
     from telegram.ext import TypeHandler
 
     import bot.channels.telegram as tg
-    from bot.conversation.events import Option, Reply
     from bot.runtime import open_runtime
     from bot.web.app import create_app
 
     runtime = await open_runtime(_settings(fake_url, tmp))
     channel = tg.TelegramChannel(runtime, overall_max_rate=0)
     if kind == "ptb":
-        reply = Reply(WELCOME_TEXT, (Option("call_now", "Call the crisis line now"), Option("support", "Find other support")))
+        reply = _welcome()
 
         async def direct(update: Update, _context) -> None:
             await channel.sender.reply(update.effective_chat.id, reply)
@@ -128,6 +141,21 @@ async def _frontdoor_app(fake_url: str, kind: str, tmp: str) -> tuple[web.Applic
 
 
 def serve(kind: str, fake_url: str, port_file: str, tmp: str) -> None:
+    profile_dir = os.environ.get("FRONTDOOR_BENCH_PROFILE")
+    if profile_dir:  # --profile: cProfile this server and write its stats when the parent stops it
+        import cProfile
+        import signal
+
+        profiler = cProfile.Profile()
+
+        def dump(*_args) -> None:
+            profiler.disable()
+            profiler.dump_stats(f"{profile_dir}/{kind}.prof")
+            os._exit(0)
+
+        signal.signal(signal.SIGTERM, dump)
+        profiler.enable()
+
     async def main() -> None:
         channel = None
         if kind == "bare":
@@ -250,11 +278,15 @@ def main() -> int:
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--per-chat", type=int, default=5, help="messages from each chat (a conversation is several)")
+    p.add_argument("--profile", metavar="DIR", help="cProfile each server; writes DIR/<server>.prof (slows every server alike)")
     p.add_argument("--serve", choices=SERVERS, help=argparse.SUPPRESS)
     p.add_argument("--fake", help=argparse.SUPPRESS)
     p.add_argument("--port-file", help=argparse.SUPPRESS)
     p.add_argument("--tmp", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.profile:
+        os.makedirs(args.profile, exist_ok=True)
+        os.environ["FRONTDOOR_BENCH_PROFILE"] = os.path.abspath(args.profile)
     if args.serve:
         serve(args.serve, args.fake, args.port_file, args.tmp)
         return 0
