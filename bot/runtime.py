@@ -15,7 +15,9 @@ from pathlib import Path
 from bot.callbacks.base import CallbackService
 from bot.config import Settings
 from bot.conversation.engine import Engine, EngineOptions
-from bot.conversation.flow import default_flows_dir
+from bot.conversation.flow import Flow, default_flows_dir, load_flow
+from bot.conversation.flowcheck import crisis_path_reviewed
+from bot.conversation.triage import Triage
 from bot.gateway import Gateway
 from bot.identity import Sealer, session_key
 from bot.stores.base import SessionStore
@@ -49,17 +51,14 @@ class Runtime:
         await self.store.close()
 
 
-def offered_languages(configured: tuple[str, ...] | None, flows_dir: Path) -> tuple[str, ...]:
+def offered_languages(configured: tuple[str, ...] | None, flow: Flow) -> tuple[str, ...]:
     """What FRONTDOOR_LANGUAGES asks for; unset, Welsh only once its crisis path is reviewed.
 
     A wrong word in a crisis message is a hazard (H16 in docs/SAFETY.md), so draft
     Welsh is never switched on by default. Switching it on by hand is allowed (a
     pilot with a Welsh-speaking reviewer at hand) and is logged as a warning.
     """
-    from bot.conversation.flow import load_flow
-    from bot.conversation.flowcheck import crisis_path_reviewed
-
-    reviewed = crisis_path_reviewed(load_flow(flows_dir))
+    reviewed = crisis_path_reviewed(flow)
     if configured is None:
         return ("en", "cy") if reviewed else ("en",)
     if "cy" in configured and not reviewed:
@@ -79,14 +78,16 @@ async def open_runtime(settings: Settings, *, store: SessionStore | None = None,
     available = bool(callbacks is not None and callbacks.available)
     if not available:
         log.warning("no callback sink is configured: the callback option is hidden", extra={"event": "no_callback_sink"})
-    flows_dir = settings.flows_dir or default_flows_dir()
-    engine = Engine.from_dir(
-        flows_dir,
+    flows_dir = Path(settings.flows_dir or default_flows_dir())
+    flow = load_flow(flows_dir)
+    engine = Engine(
+        flow,
+        Triage.load(flows_dir / "triage.yaml"),
         EngineOptions(
             idle_seconds=settings.session_idle_seconds,
             callback_available=available,
             allow_fictional_numbers=settings.allow_fictional_numbers,
-            languages=offered_languages(settings.languages, flows_dir),
+            languages=offered_languages(settings.languages, flow),
         ),
     )
     gateway = Gateway(engine, store, callbacks, rate_limit_per_minute=settings.rate_limit_per_minute)

@@ -222,7 +222,7 @@ def test_drafts_are_listed_for_review_and_do_not_fail_the_check(flows_copy):
 
 def test_welsh_is_off_by_default_while_crisis_texts_are_drafts():
     assert welsh_drafts(load_flow(FLOWS)), "the shipped Welsh is still awaiting review"
-    assert offered_languages(None, FLOWS) == ("en",)
+    assert offered_languages(None, load_flow(FLOWS)) == ("en",)
 
 
 def test_welsh_is_on_by_default_once_the_crisis_path_is_reviewed(flows_copy):
@@ -230,12 +230,12 @@ def test_welsh_is_on_by_default_once_the_crisis_path_is_reviewed(flows_copy):
         path = flows_copy / name
         path.write_text(path.read_text(encoding="utf-8").replace("status: draft", "status: reviewed"), encoding="utf-8")
     assert crisis_path_reviewed(load_flow(flows_copy))
-    assert offered_languages(None, flows_copy) == WELSH
+    assert offered_languages(None, load_flow(flows_copy)) == WELSH
 
 
 def test_switching_draft_welsh_on_by_hand_is_allowed_and_logged(caplog):
     with caplog.at_level(logging.WARNING):
-        assert offered_languages(WELSH, FLOWS) == WELSH
+        assert offered_languages(WELSH, load_flow(FLOWS)) == WELSH
     assert any(getattr(r, "event", "") == "welsh_drafts_offered" for r in caplog.records)
 
 

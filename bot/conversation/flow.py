@@ -163,9 +163,12 @@ class _Reader:
     def problem(self, where: Where, message: str) -> None:
         self.problems.append(f"{where}: {message}")
 
-    def text(self, parent: Any, key: str, required: bool = True, what: str = "", variant: bool = False) -> Text | None:
-        """Read one text. A ``variant`` (an SMS version) may exist in only some languages."""
-        where = self.where(parent, key) if key in parent else self.where(parent)
+    def text(self, parent: Any, key: str, required: bool = True, what: str = "", variant: bool = False, at: Where | None = None) -> Text | None:
+        """Read one text. A ``variant`` (an SMS version) may exist in only some languages.
+
+        ``at`` gives its line when ``parent`` is a plain dict built here (it has no lines).
+        """
+        where = at or (self.where(parent, key) if key in parent else self.where(parent))
         node = parent.get(key)
         if node is None:
             if required:
@@ -286,20 +289,15 @@ def load_flow(folder: Path) -> Flow:
     for rid, node in (conv.get("replies") or {}).items():
         node = {"en": node} if isinstance(node, str) else node
         holder = {"text": {k: v for k, v in node.items() if k not in ("sms", "footer")}}
-        text = r.text(holder, "text", what=f"reply '{rid}'")
+        text = r.text(holder, "text", what=f"reply '{rid}'", at=r.where(conv["replies"], rid))
         if text is not None:
-            text = Text(text.by_lang, r.where(conv["replies"], rid), text.status)
-            r.texts[-1] = (r.texts[-1][0], text)
             sms = r.text(node, "sms", required=False, what=f"reply '{rid}' sms", variant=True)
             replies[str(rid)] = Message(str(rid), text, sms, node.get("footer", True) is not False)
 
     footer_node, footer_sms = conv.get("footer"), None
     if isinstance(footer_node, Mapping) and "sms" in footer_node:  # footer: {en: ..., sms: {en: ...}}
         footer_sms = r.text(footer_node, "sms", what="footer sms", variant=True)
-        footer = r.text({"footer": {k: v for k, v in footer_node.items() if k != "sms"}}, "footer", what="footer")
-        if footer is not None:
-            footer = Text(footer.by_lang, r.where(conv, "footer"), footer.status)
-            r.texts[-1] = ("footer", footer)
+        footer = r.text({"footer": {k: v for k, v in footer_node.items() if k != "sms"}}, "footer", what="footer", at=r.where(conv, "footer"))
     else:
         footer = r.text(conv, "footer", what="footer")
     footer = footer or Text({"en": ""}, Where(str(conv_path), 0))
@@ -309,10 +307,8 @@ def load_flow(folder: Path) -> Flow:
         for code, entry in table.items():
             team = entry.get("team") if isinstance(entry, Mapping) else None
             person = {k: v for k, v in entry.items() if k != "team"} if isinstance(entry, Mapping) else entry
-            text = r.text({"value": person}, "value", what=f"value '{slot}.{code}'")
+            text = r.text({"value": person}, "value", what=f"value '{slot}.{code}'", at=r.where(table, code))
             if text is not None:
-                text = Text(text.by_lang, r.where(table, code), text.status)
-                r.texts[-1] = (r.texts[-1][0], text)
                 values[str(slot)][str(code)] = {**text.by_lang, **({"team": str(team)} if team is not None else {})}
 
     services: dict[str, Service] = {}

@@ -34,7 +34,7 @@ from ruamel.yaml import YAML
 from bot import CRISIS_LINE
 from bot.conversation.engine import Engine, EngineOptions
 from bot.conversation.events import Channel, ReplyKind
-from bot.conversation.flow import ACTIONS, INPUTS, Flow, FlowError, load_flow
+from bot.conversation.flow import ACTIONS, INPUTS, Flow, FlowError, Text, load_flow
 from bot.conversation.render import visible_options
 from bot.conversation.sms import MAX_SEGMENTS, first_non_gsm7, measure
 from bot.conversation.triage import Triage
@@ -103,7 +103,7 @@ def offers_welsh(flow: Flow) -> bool:
     return "cy" in flow.detect or "cy" in flow.languages
 
 
-def welsh_drafts(flow: Flow) -> list[tuple[str, object]]:
+def welsh_drafts(flow: Flow) -> list[tuple[str, Text]]:
     """(what, text) for every Welsh text not yet marked ``status: reviewed``."""
     return [(what, t) for what, t in flow.texts if "cy" in t.by_lang and t.status.get("cy") != REVIEWED]
 
