@@ -25,9 +25,9 @@ import pytest
 import redis
 from aiohttp import web
 
-from tests.callbacks.conftest import eventually
 from tests.oncall import process
 from tests.stores.redis_server import OwnRedis
+from tests.support import eventually
 from tests.telegram import updates
 from tests.telegram.fake_bot_api import TOKEN, FakeBotAPI
 

@@ -12,11 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
-import time
 import uuid
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator
 
 import asyncpg
 import pytest
@@ -29,6 +27,7 @@ from bot.callbacks.outbox_postgres import PostgresOutbox
 from bot.callbacks.outbox_sqlite import SQLiteOutbox
 from bot.callbacks.service import OutboxCallbackService
 from bot.conversation.events import CallbackDetails
+from tests.support import free_port, unavailable
 
 PG_URL = os.environ.get("FRONTDOOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PHONE = "+447700900123"
@@ -46,55 +45,6 @@ def details(phone: str = PHONE, *, name: str | None = None, channel: str = "tele
 
 def fake_phone(i: int) -> str:
     return f"+447700900{i % 1000:03d}"
-
-
-def unavailable(reason: str) -> None:
-    """Fail under CI, skip loudly elsewhere."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-async def eventually(check: Callable[[], object], timeout: float = 10.0, interval: float = 0.02) -> None:
-    """Wait until ``check()`` is truthy (awaiting it if needed); fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(interval)
-
-
-@contextlib.asynccontextmanager
-async def callback_receiver():
-    """The crisis team's end of the signed webhook sink: records what it is sent."""
-    received: list[bytes] = []
-
-    async def take(request: web.Request) -> web.Response:
-        received.append(await request.read())
-        return web.json_response({"ok": True})
-
-    app = web.Application()
-    app.router.add_post("/callbacks", take)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/callbacks", received
-    finally:
-        await runner.cleanup()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- PostgreSQL ---------------------------------------------------------------------

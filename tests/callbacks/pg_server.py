@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.callbacks.conftest import free_port, unavailable
+from tests.support import free_port, unavailable
 
 
 def _bin(name: str) -> str | None:

@@ -10,7 +10,8 @@ import asyncpg
 from bot.callbacks.outbox import id_hash
 from bot.callbacks.outbox_postgres import PostgresOutbox
 from bot.callbacks.outbox_sqlite import DB_FILE, SQLiteOutbox
-from tests.callbacks.conftest import NAME, PG_URL, MemorySink, details, eventually, service
+from tests.callbacks.conftest import NAME, PG_URL, MemorySink, details, service
+from tests.support import eventually
 
 CLEAR_FORMS = [b"7700900123", b"07700 900123", b"+447700900123", NAME.encode(), b"as soon as possible"]
 

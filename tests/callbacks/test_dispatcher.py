@@ -10,7 +10,8 @@ import pytest
 from bot import metrics
 from bot.callbacks.dispatcher import Dispatcher
 from bot.callbacks.webhook_sink import WebhookSink
-from tests.callbacks.conftest import SECRET, MemorySink, Receiver, details, eventually, new_cipher, service
+from tests.callbacks.conftest import SECRET, MemorySink, Receiver, details, new_cipher, service
+from tests.support import eventually
 
 
 def sample(metric, **labels) -> float:

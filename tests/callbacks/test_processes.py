@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from tests.callbacks.conftest import PG_URL, SECRET, Receiver, eventually
+from tests.callbacks.conftest import PG_URL, SECRET, Receiver
+from tests.support import eventually
 
 pytestmark = pytest.mark.slow
 

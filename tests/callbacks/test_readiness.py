@@ -7,8 +7,9 @@ from types import SimpleNamespace
 from bot.callbacks.outbox_sqlite import SQLiteOutbox
 from bot.config import load
 from bot.web.oncall_checks import callbacks_check
-from tests.callbacks.conftest import MemorySink, details, eventually, service
+from tests.callbacks.conftest import MemorySink, details, service
 from tests.callbacks.test_unwritable import read_only
+from tests.support import eventually
 
 
 def runtime(tmp_path, svc, alert: str = "300"):

@@ -19,7 +19,8 @@ from bot.callbacks.outbox_sqlite import SQLiteOutbox
 from bot.callbacks.service import open_callback_service
 from bot.callbacks.webhook_sink import WebhookSink
 from bot.config import ConfigError, load
-from tests.callbacks.conftest import FAST, PHONE, SECRET, MemorySink, details, eventually, service
+from tests.callbacks.conftest import FAST, PHONE, SECRET, MemorySink, details, service
+from tests.support import eventually
 
 
 def settings(tmp_path, **extra):

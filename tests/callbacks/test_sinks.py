@@ -21,7 +21,8 @@ from cryptography.x509.oid import NameOID
 from bot.callbacks.base import CallbackRequest
 from bot.callbacks.email_sink import EmailRejected, EmailSink, SMTPConfig
 from bot.callbacks.webhook_sink import WebhookRejected, WebhookSink, signature
-from tests.callbacks.conftest import PHONE, PHONE_DIGITS, SECRET, details, free_port
+from tests.callbacks.conftest import PHONE, PHONE_DIGITS, SECRET, details
+from tests.support import free_port
 
 REQUEST = CallbackRequest("2f1c9a1e-0000-4000-8000-000000000001", 1_790_000_000.0, details(name="Sam"))
 
@@ -193,7 +194,8 @@ async def test_email_server_down_raises():
 
 async def test_the_service_delivers_to_email_and_webhook_together_once_each(tmp_path, receiver):
     from bot.callbacks.outbox_sqlite import SQLiteOutbox
-    from tests.callbacks.conftest import eventually, service
+    from tests.callbacks.conftest import service
+    from tests.support import eventually
 
     box = Mailbox()
     port = free_port()

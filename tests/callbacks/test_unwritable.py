@@ -19,8 +19,9 @@ import pytest
 from bot.callbacks.base import OutboxUnavailable
 from bot.callbacks.outbox_postgres import PostgresOutbox
 from bot.callbacks.outbox_sqlite import SQLiteOutbox
-from tests.callbacks.conftest import MemorySink, details, eventually, free_port, service
+from tests.callbacks.conftest import MemorySink, details, service
 from tests.callbacks.pg_server import OwnPostgres
+from tests.support import eventually, free_port
 
 
 @contextlib.contextmanager

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 
 from bot.conversation.sms import measure
-from tests.callbacks.conftest import callback_receiver, eventually
 from tests.conftest import CRISIS_LINE
 from tests.sms.conftest import Phone, sms_app
+from tests.support import callback_receiver, eventually
 
 SECRET = "callback-webhook-secret-0123456789"
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import redis
 
-from tests.callbacks.conftest import unavailable
 from tests.stores.redis_server import OwnRedis
+from tests.support import unavailable
 
 SHARED_REDIS = "redis://127.0.0.1:6379/14"  # a database of its own, flushed by each test
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import redis
 
-from tests.callbacks.conftest import free_port, unavailable
+from tests.support import free_port, unavailable
 
 
 class OwnRedis:

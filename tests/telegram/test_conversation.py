@@ -8,8 +8,8 @@ import pytest
 
 from bot import metrics
 from bot.conversation.events import Channel
-from tests.callbacks.conftest import callback_receiver
 from tests.conftest import CRISIS_LINE, FAKE_MOBILE, FAKE_MOBILE_E164
+from tests.support import callback_receiver
 from tests.telegram.chat import Person
 from tests.telegram.conftest import STAFF_CHAT, running_bot
 from tests.telegram.updates import GROUP_CHAT, PRIVATE_CHAT, member_change, message

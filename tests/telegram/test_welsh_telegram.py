@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.callbacks.conftest import callback_receiver
 from tests.conftest import CRISIS_LINE, FAKE_MOBILE, FAKE_MOBILE_E164
+from tests.support import callback_receiver
 from tests.telegram.chat import Person
 from tests.telegram.conftest import running_bot
 from tests.telegram.updates import PRIVATE_CHAT

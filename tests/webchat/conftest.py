@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestServer
 from bot.config import load
 from bot.runtime import open_runtime
 from bot.web.app import create_app
-from tests.callbacks.conftest import unavailable
+from tests.support import unavailable
 
 
 def chromium_path() -> str:

@@ -173,7 +173,7 @@ async def test_the_whole_conversation_works_from_the_keyboard(served, page):
 
 
 async def test_a_welsh_conversation_with_a_call_back_and_a_switch_to_english(tmp_path, page):
-    from tests.callbacks.conftest import callback_receiver, eventually
+    from tests.support import callback_receiver, eventually
 
     async with callback_receiver() as (url, received), serve(
         tmp_path, FRONTDOOR_LANGUAGES="en,cy", FRONTDOOR_QUICK_EXIT_URL="http://127.0.0.1:9/",
