@@ -6,7 +6,7 @@ import asyncio
 
 from telegram import Update
 
-from bot.channels.telegram_order import ChatOrderedProcessor
+from bot.channels.telegram.order import ChatOrderedProcessor
 from tests.telegram.chat import Person
 from tests.telegram.updates import PRIVATE_CHAT, message, press
 

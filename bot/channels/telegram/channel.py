@@ -12,11 +12,11 @@ Either way nothing that arrived while the bot was down is dropped
 (``drop_pending_updates`` is never set) and the webhook is left in place at
 shutdown, so Telegram keeps updates for the next start.
 
-The pieces, one module each: :mod:`telegram_app` (PTB application),
-:mod:`telegram_order` (per-chat order), :mod:`telegram_webhook` (the route),
-:mod:`telegram_inbound` and :mod:`telegram_adapter` (translation),
-:mod:`telegram_send` (limits, retries), :mod:`telegram_clear` (ids for
-"delete this conversation" after an end), :mod:`telegram_health` (readiness).
+The pieces, one module each in this package: :mod:`.app` (PTB application),
+:mod:`.order` (per-chat order), :mod:`.webhook` (the route), :mod:`.inbound`
+and :mod:`.adapter` (translation), :mod:`.send` (limits, retries),
+:mod:`.request` (PTB's transport on aiohttp), :mod:`.clear` (ids for "delete
+this conversation" after an end), :mod:`.health` (readiness).
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ import logging
 
 from aiohttp import web
 
-from bot.channels import telegram_webhook
-from bot.channels.telegram_adapter import TelegramAdapter
-from bot.channels.telegram_app import ALLOWED_UPDATES, POLL_TIMEOUT_SECONDS, add_handler, build_application, polling_request_for
-from bot.channels.telegram_clear import ClearRecords, open_clear_records
-from bot.channels.telegram_health import TelegramHealth
-from bot.channels.telegram_send import Sender
+from bot.channels.telegram import webhook
+from bot.channels.telegram.adapter import TelegramAdapter
+from bot.channels.telegram.app import ALLOWED_UPDATES, POLL_TIMEOUT_SECONDS, add_handler, build_application, polling_request_for
+from bot.channels.telegram.clear import ClearRecords, open_clear_records
+from bot.channels.telegram.health import TelegramHealth
+from bot.channels.telegram.send import Sender
 from bot.conversation.events import Channel
 from bot.runtime import Runtime
 from bot.web.readiness import register_check
@@ -179,8 +179,8 @@ def install(app: web.Application, runtime: Runtime, channel: TelegramChannel) ->
     """Wire a built channel into the app (tests and the bench build it with their own options)."""
     app[TELEGRAM] = channel
     if not channel.polling:
-        handler = telegram_webhook.make_handler(channel.application, runtime.settings.telegram_webhook_secret, lambda: channel.ready)
-        app.router.add_post(telegram_webhook.PATH, handler)
+        handler = webhook.make_handler(channel.application, runtime.settings.telegram_webhook_secret, lambda: channel.ready)
+        app.router.add_post(webhook.PATH, handler)
     runtime.gateway.on_idle(Channel.TELEGRAM, channel.adapter.on_idle)
     register_check(app, channel.health.check)
     app.cleanup_ctx.append(channel.lifespan)

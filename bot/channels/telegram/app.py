@@ -25,9 +25,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ExtBot, TypeHandler
 
-from bot.channels.telegram_order import ChatOrderedProcessor, SeenFn
-from bot.channels.telegram_request import AiohttpRequest
-from bot.channels.telegram_send import CountingRateLimiter
+from bot.channels.telegram.order import ChatOrderedProcessor, SeenFn
+from bot.channels.telegram.request import AiohttpRequest
+from bot.channels.telegram.send import CountingRateLimiter
 from bot.config import Settings
 
 # Only what the adapter handles: no edits, no channel posts, no inline queries.

@@ -33,7 +33,7 @@ from bot import metrics
 from bot.conversation.events import Option, Reply
 
 if TYPE_CHECKING:
-    from bot.channels.telegram_app import FrontdoorBot
+    from bot.channels.telegram.app import FrontdoorBot
 
 log = logging.getLogger(__name__)
 

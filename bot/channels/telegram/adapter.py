@@ -28,9 +28,9 @@ from telegram import ChatMember, ChatMemberUpdated, InlineKeyboardButton, Inline
 from telegram.constants import ChatType
 
 from bot import metrics
-from bot.channels.telegram_clear import ClearRecords
-from bot.channels.telegram_inbound import TG, read_message
-from bot.channels.telegram_send import Blocked, Sender
+from bot.channels.telegram.clear import ClearRecords
+from bot.channels.telegram.inbound import TG, read_message
+from bot.channels.telegram.send import Blocked, Sender
 from bot.conversation.events import ClearChat, Inbound, Option, Reply, SendContactCard
 from bot.conversation.render import option_id
 from bot.conversation.session import Session
