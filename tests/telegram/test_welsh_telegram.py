@@ -6,7 +6,7 @@ from tests.conftest import CRISIS_LINE, FAKE_MOBILE, FAKE_MOBILE_E164
 from tests.support import callback_receiver
 from tests.telegram.chat import Person
 from tests.telegram.conftest import running_bot
-from tests.telegram.updates import PRIVATE_CHAT
+from tests.telegram.updates import GROUP_CHAT, PRIVATE_CHAT, message
 
 SECRET = "callback-webhook-secret-0123456789"
 
@@ -66,3 +66,15 @@ async def test_a_first_message_in_welsh_and_a_switch_mid_conversation(tmp_path, 
         text = person.last.text
         assert "0808 164 0123" in text and "7yh" in text, "the Welsh-language line, with its hours"
         assert CRISIS_LINE in text
+
+
+async def test_a_group_that_writes_in_welsh_is_answered_in_welsh(tmp_path, fake_api):
+    async with running_bot(tmp_path, fake_api, FRONTDOOR_LANGUAGES="en,cy") as bot:
+        await bot.deliver(message(GROUP_CHAT, fake_api.next_message_id(), "shwmae, dw i angen help", user_id=PRIVATE_CHAT))
+        await bot.deliver(message(GROUP_CHAT + 1, fake_api.next_message_id(), "hello, is anyone there", user_id=PRIVATE_CHAT))
+        welsh, english = fake_api.calls_to("sendMessage", GROUP_CHAT), fake_api.calls_to("sendMessage", GROUP_CHAT + 1)
+        assert len(welsh) == 1 and len(english) == 1, "one short answer per group, whatever the language"
+        assert "sgyrsiau preifat" in welsh[0].text and CRISIS_LINE in welsh[0].text and "999" in welsh[0].text
+        assert labels(welsh[0]) == ["Siarad â mi yn breifat"]
+        assert "private chats" in english[0].text and CRISIS_LINE in english[0].text
+        assert await bot.runtime.store.count() == 0, "nothing is kept for a group"

@@ -206,16 +206,19 @@ class TelegramAdapter:
             return
         if message.from_user is not None and message.from_user.is_bot:
             return
-        if message.text is None and not message.caption:
+        words = message.text or message.caption
+        if not words:
             return  # service messages (someone joined) and bare media: nothing addressed to us
-        await self._private_only(chat_id)
+        await self._private_only(chat_id, self.engine.guess_language(words))
 
-    async def _private_only(self, chat_id: int) -> None:
-        """One short answer with the number and a way to talk privately. Nothing is kept."""
-        reply = self.engine.standalone("private_only", "en", TG)
+    async def _private_only(self, chat_id: int, lang: str = "en") -> None:
+        """One short answer with the number and a way to talk privately, in the language
+        the group wrote in (English unless Welsh is offered and the message reads as Welsh).
+        Nothing is kept."""
+        reply = self.engine.standalone("private_only", lang, TG)
         markup = None
         if self.username:
-            label = self.engine.standalone("private_only_button", "en", TG).text
+            label = self.engine.standalone("private_only_button", lang, TG).text
             markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, url=f"https://t.me/{self.username}")]])
         try:
             await self.sender.reply(chat_id, reply, markup)
