@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import cli
 from bot.commands.triage import read_labelled, score
 from bot.conversation.flow import default_flows_dir
 from bot.conversation.triage import Triage
@@ -100,6 +101,17 @@ def test_the_cli_prints_a_verdict_per_line_and_never_the_message():
     lines = out.splitlines()
     assert lines[0].startswith("urgent\t") and lines[1] == "routine" and lines[2] == "routine"
     assert "canary" not in out and "kill" not in out
+
+
+def test_the_cli_evaluates_the_shipped_sets_and_says_plainly_when_it_cannot(tmp_path, capsys):
+    assert cli.main(["triage", "--eval"]) == 0
+    out = capsys.readouterr().out
+    assert "en.tsv: urgent recall" in out and "cy.tsv: urgent recall" in out, "English and Welsh are reported separately"
+
+    assert cli.main(["triage", "--eval", str(tmp_path / "missing.tsv")]) == 2
+    assert cli.main(["triage", "--eval", str(tmp_path)]) == 2  # a folder with no .tsv files
+    err = capsys.readouterr().err
+    assert "can't read" in err and "no labelled .tsv files" in err and "Traceback" not in err
 
 
 def test_a_broken_lexicon_fails_the_flow_check(flows_copy):

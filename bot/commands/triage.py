@@ -8,8 +8,9 @@ into a ticket about a missed phrase without carrying anyone's words.
     urgent	intent_to_die
     routine
 
-With ``--eval FILE`` it reads ``label<TAB>message`` lines (tests/triage_eval/)
-and prints urgent recall and the false-alarm rate instead.
+With ``--eval FILE`` it reads ``label<TAB>message`` lines and prints urgent
+recall and the false-alarm rate instead. A folder stands for its ``.tsv``
+files; ``--eval`` alone reads the project's own sets in tests/triage_eval/.
 """
 
 from __future__ import annotations
@@ -29,10 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+EVAL_SETS = Path(__file__).resolve().parents[2] / "tests" / "triage_eval"
+
+
 def run(args: argparse.Namespace) -> int:
     triage = Triage.load(args.flows / "triage.yaml")
-    if args.eval:
-        return _evaluate(triage, args.eval)
+    if args.eval is not None:
+        return _evaluate(triage, _eval_files(args.eval or [EVAL_SETS]))
     for line in sys.stdin:
         verdict = triage.classify(line.rstrip("\n"))
         print("urgent\t" + ",".join(verdict.rules) if verdict.urgent else "routine", flush=True)
@@ -70,9 +74,24 @@ def score(triage: Triage, rows: list[tuple[str, str]]) -> dict[str, float | int]
     }
 
 
+def _eval_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.glob("*.tsv")) if path.is_dir() else [path])
+    return files
+
+
 def _evaluate(triage: Triage, files: list[Path]) -> int:
+    if not files:
+        print("frontdoor triage: no labelled .tsv files found", file=sys.stderr)
+        return 2
     for path in files:
-        s = score(triage, read_labelled(path))
+        try:
+            rows = read_labelled(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"frontdoor triage: can't read {path}: {type(exc).__name__}", file=sys.stderr)
+            return 2
+        s = score(triage, rows)
         print(
             f"{path.name}: urgent recall {s['caught']}/{s['urgent']} ({s['recall']:.1%}); "
             f"false alarms on routine {s['false_alarms_routine']}/{s['routine']} ({s['false_alarm_rate_routine']:.1%}); "
