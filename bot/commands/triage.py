@@ -22,15 +22,14 @@ from pathlib import Path
 from bot.conversation.flow import default_flows_dir
 from bot.conversation.triage import Triage
 
+EVAL_SETS = Path(__file__).resolve().parents[2] / "tests" / "triage_eval"  # the sets --eval reads by default
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("triage", help="classify messages from standard input as urgent or routine (never prints them)")
     p.add_argument("--flows", type=Path, default=default_flows_dir(), help="flows folder holding triage.yaml")
     p.add_argument("--eval", type=Path, nargs="*", metavar="FILE", help="labelled files (label<TAB>message): print recall and false alarms")
     p.set_defaults(func=run)
-
-
-EVAL_SETS = Path(__file__).resolve().parents[2] / "tests" / "triage_eval"
 
 
 def run(args: argparse.Namespace) -> int:
