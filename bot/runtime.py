@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 from bot.callbacks.base import CallbackService
 from bot.config import Settings
 from bot.conversation.engine import Engine, EngineOptions
 from bot.conversation.flow import Flow, default_flows_dir, load_flow
 from bot.conversation.flowcheck import crisis_path_reviewed
-from bot.conversation.triage import Triage
 from bot.gateway import Gateway
 from bot.identity import Sealer, session_key
 from bot.stores.base import SessionStore
@@ -78,17 +76,17 @@ async def open_runtime(settings: Settings, *, store: SessionStore | None = None,
     available = bool(callbacks is not None and callbacks.available)
     if not available:
         log.warning("no callback sink is configured: the callback option is hidden", extra={"event": "no_callback_sink"})
-    flows_dir = Path(settings.flows_dir or default_flows_dir())
+    flows_dir = settings.flows_dir or default_flows_dir()
     flow = load_flow(flows_dir)
-    engine = Engine(
-        flow,
-        Triage.load(flows_dir / "triage.yaml"),
+    engine = Engine.from_dir(
+        flows_dir,
         EngineOptions(
             idle_seconds=settings.session_idle_seconds,
             callback_available=available,
             allow_fictional_numbers=settings.allow_fictional_numbers,
             languages=offered_languages(settings.languages, flow),
         ),
+        flow=flow,
     )
     gateway = Gateway(engine, store, callbacks, rate_limit_per_minute=settings.rate_limit_per_minute)
     return Runtime(settings, engine, store, callbacks, gateway, Sealer(settings.hash_secret))

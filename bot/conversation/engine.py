@@ -86,8 +86,10 @@ class Engine:
         self._visible: dict[tuple[str, Channel], tuple] = {}
 
     @classmethod
-    def from_dir(cls, folder: Path, options: EngineOptions = EngineOptions()) -> "Engine":
-        return cls(load_flow(folder), Triage.load(Path(folder) / "triage.yaml"), options)
+    def from_dir(cls, folder: Path, options: EngineOptions = EngineOptions(), *, flow: Flow | None = None) -> "Engine":
+        """The engine for a flows folder. ``flow``: that folder's flow, when the caller has
+        already loaded it (the runtime reads it once to decide which languages to offer)."""
+        return cls(flow or load_flow(folder), Triage.load(Path(folder) / "triage.yaml"), options)
 
     # --- sessions -------------------------------------------------------------------
 
