@@ -177,12 +177,34 @@ def test_urgent_message_leads_with_999_and_returns_to_where_they_were(engine):
     out = chat.say("i want to kill myself tonight")
     reply = out.replies[0]
     assert reply.kind is ReplyKind.EMERGENCY
-    assert reply.text.startswith("If you are in danger now, call 999")
+    assert "999" in reply.text.split("\n")[0], "999 comes first"
     assert CRISIS_LINE in reply.text.split("\n")[1]
-    assert "cannot send help" in reply.text
-    assert chat.session.state == before and reply.options
+    assert chat.session.state == before
+    assert out.replies[-1].options, "the options of where they were come back"
     assert CountUrgent() in out.actions
     assert "urgent" not in repr(chat.session.to_dict())  # no flag on the person
+
+
+def test_an_urgent_message_mid_call_back_brings_the_pending_question_back(engine):
+    chat = Chat(engine)
+    for msg in ("hi", "call back"):
+        chat.say(msg)
+    asking = chat.say(FAKE_MOBILE).replies[-1]  # now: when should they call?
+    state = chat.session.state
+    out = chat.say("actually ive got the tablets here")
+    assert [r.kind for r in out.replies] == [ReplyKind.EMERGENCY, asking.kind]
+    assert out.replies[1] == asking, "the question they were answering, with its options, comes back"
+    assert chat.session.state == state and chat.session.slots.get("phone")
+    chat.say("asap")
+    assert chat.session.state != state, "and the call back carries on from there"
+
+
+def test_danger_from_someone_else_gets_the_same_999_first_reply(engine):
+    chat = Chat(engine)
+    chat.say("hi")
+    for msg in ("hes outside with a knife and kicking the door in", "my partner has locked herself in the bathroom with all her pills"):
+        reply = chat.say(msg).replies[0]
+        assert reply.kind is ReplyKind.EMERGENCY and "999" in reply.text.split("\n")[0]
 
 
 def test_emergency_word_gets_the_emergency_reply(engine):

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot import cli
-from bot.commands.triage import read_labelled, score
+from bot.commands.triage import score
+from bot.conversation.triage_corpus import read_labelled
 from bot.conversation.flow import default_flows_dir
 from bot.conversation.triage import Triage
 
@@ -31,8 +32,8 @@ def triage() -> Triage:
 def test_no_urgent_message_in_the_evaluation_set_is_missed(triage, name, minimum):
     rows = read_labelled(EVAL / name)
     assert len(rows) >= minimum, f"{name} should hold at least {minimum} labelled messages"
-    assert {label for label, _ in rows} <= {"urgent", "distress", "routine"}
-    missed = [text for label, text in rows if label == "urgent" and not triage.classify(text).urgent]
+    assert {ex.label for ex in rows} <= {"urgent", "distress", "routine"}
+    missed = [ex.text for ex in rows if ex.label == "urgent" and not triage.classify(ex.text).urgent]
     assert missed == [], f"urgent messages that got no emergency reply: {missed}"
 
 
@@ -40,7 +41,7 @@ def test_no_urgent_message_in_the_evaluation_set_is_missed(triage, name, minimum
 def test_false_alarms_on_routine_messages_stay_under_five_percent(triage, name):
     rows = read_labelled(EVAL / name)
     s = score(triage, rows)
-    alarms = [text for label, text in rows if label == "routine" and triage.classify(text).urgent]
+    alarms = [ex.text for ex in rows if ex.label == "routine" and triage.classify(ex.text).urgent]
     assert s["false_alarm_rate_routine"] < 0.05, f"{len(alarms)} routine messages tripped triage: {alarms}"
 
 
@@ -106,7 +107,8 @@ def test_the_cli_prints_a_verdict_per_line_and_never_the_message():
 def test_the_cli_evaluates_the_shipped_sets_and_says_plainly_when_it_cannot(tmp_path, capsys):
     assert cli.main(["triage", "--eval"]) == 0
     out = capsys.readouterr().out
-    assert "en.tsv: urgent recall" in out and "cy.tsv: urgent recall" in out, "English and Welsh are reported separately"
+    assert "en.tsv [train]: urgent recall" in out and "cy.tsv [train]: urgent recall" in out, "English and Welsh are reported separately"
+    assert "(rules alone" in out and "urgent recall by category" in out, "per layer and per category"
 
     assert cli.main(["triage", "--eval", str(tmp_path / "missing.tsv")]) == 2
     assert cli.main(["triage", "--eval", str(tmp_path)]) == 2  # a folder with no .tsv files

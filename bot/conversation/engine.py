@@ -52,7 +52,7 @@ from bot.conversation.events import (
 from bot.conversation.flow import Flow, State, load_flow
 from bot.conversation.matching import OptionMatcher, WordMatcher, normalise
 from bot.conversation.phone import format_national, parse_time, parse_uk_phone
-from bot.conversation.render import LANG_MARK, compose, message_text, option_id, state_reply, visible_options
+from bot.conversation.render import LANG_MARK, compose, message_text, option_id, state_body, state_reply, visible_options
 from bot.conversation.session import Session
 from bot.conversation.triage import Triage
 
@@ -105,7 +105,7 @@ class Engine:
             notes.append(self._message("idle_cleared", session.lang, inbound.channel))
         session.last_seen = now
 
-        if inbound.kind is InboundKind.TEXT and self.triage.classify(inbound.text).urgent:
+        if inbound.kind is InboundKind.TEXT and self.triage.classify(inbound.text, learned=not self._recognised(session, inbound.text)).urgent:
             return self._emergency(session, inbound.channel, actions=(CountUrgent(),))
 
         if session.state in self.flow.states and self.flow.states[session.state].action in _ACTIONS_WITH_RESULT:
@@ -239,6 +239,25 @@ class Engine:
             return self._with_prompt(session, inbound.channel, "bad_time", notes)
         return self._with_prompt(session, inbound.channel, "not_understood", notes)
 
+    def _recognised(self, session: Session, text: str) -> bool:
+        """Is ``text`` an answer the conversation already understands (a menu word, an option,
+        the phone number or time asked for)? Then it is not free text: the rules still read
+        it, but the learned layer, which knows nothing of menus, does not. "send it" is a
+        button's words, not a goodbye; "1 but I've taken the lot" is free text."""
+        words = normalise(text)
+        if self.intents.match(words):
+            return True
+        state = self.flow.states.get(session.state)
+        if state is None:
+            return False
+        if self._matchers[state.id].match(words, state.options, session.lang) is not None:
+            return True
+        if state.input == "phone":
+            return parse_uk_phone(text, allow_fictional=True) is not None
+        if state.input == "time":
+            return parse_time(text) is not None
+        return False
+
     def _intent(self, session: Session, channel: Channel, name: str, notes: list[str]) -> Outcome:
         if name == "emergency":
             if session.state == FRESH:
@@ -370,17 +389,23 @@ class Engine:
     def _emergency(self, session: Session, channel: Channel, actions: tuple[Action, ...] = ()) -> Outcome:
         if session.state == FRESH:
             session.state = self.flow.start
+        state = self.flow.states[session.state]
+        # A question is pending where the state asks one: not the welcome or the menu, and
+        # not a directory page. Then the emergency reply stands alone and the question comes
+        # back after it, with its options, so an urgent message mid call back loses nothing.
+        pending = state.id not in (self.flow.start, self.flow.menu) and not state.services and state.text is not None
         key = (f"!emergency@{session.state}", session.lang, channel)
         reply = self._cache.get(key)
         if reply is None:
-            state = self.flow.states[session.state]
             lang = session.lang
             body = self._message("emergency", lang, channel)
-            options = self._options(state, lang, channel)
-            if options:
+            options = () if pending else self._options(state, lang, channel)
+            if options or pending:
                 body += "\n\n" + self._message("emergency_return", lang, channel)
             reply = compose(self.flow, lang, channel, body, options, footer=False, kind=ReplyKind.EMERGENCY, standalone=True)
             self._cache[key] = reply
+        if pending:
+            return Outcome((reply, self._state_reply(session, state, channel, [])), actions)
         return Outcome((reply,), actions)
 
     def _shown(self, state: State, channel: Channel):
