@@ -41,6 +41,8 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 _SENTENCE = re.compile(r"[.!?;\n\r]+")
 _MACRO = re.compile(r"\{(\w+)\}")
 _NEGATION_WINDOW = 3  # words before a match that may cancel it
+_PAST_WINDOW = 6  # words either side of a match where "years ago" or "used to" puts it in the past
+_CLAUSE_BREAKS = frozenset({"and", "but", "so", "then", "though", "although", "because", "cos", "yet", "whereas"})
 _FUZZ_MIN = 5
 
 
@@ -68,11 +70,14 @@ class TriageError(ValueError):
     """The lexicon in flows/triage.yaml cannot be used (a bad pattern, an unknown {name})."""
 
 
+_UNDECOMPOSED = str.maketrans({"ł": "l", "ø": "o", "ß": "ss", "đ": "d", "ı": "i", "æ": "ae", "œ": "oe"})
+
+
 def fold(text: str) -> str:
-    """Lower case, accents folded (â to a), apostrophes dropped, everything else not a letter or digit a space."""
+    """Lower case, accents folded (â to a, ł to l), apostrophes dropped, everything else not a letter or digit a space."""
     low = text.lower()
     if not low.isascii():
-        low = "".join(c for c in unicodedata.normalize("NFKD", low) if not unicodedata.combining(c))
+        low = "".join(c for c in unicodedata.normalize("NFKD", low.translate(_UNDECOMPOSED)) if not unicodedata.combining(c))
     low = low.replace("'", "").replace("\u2019", "").replace("`", "")
     return _NON_WORD.sub(" ", low).strip()
 
@@ -98,6 +103,9 @@ class Lexicon:
         for canonical in list(spell.values()):
             spell.pop(canonical, None)  # a real canonical word is never rewritten
         self._spell = spell
+        emoji = {str(k).replace("\ufe0f", ""): f" {fold(str(v))} " for k, v in (lexicon.get("emoji") or {}).items()}
+        self._emoji = emoji
+        self._emoji_re = re.compile("|".join(re.escape(k) for k in sorted(emoji, key=len, reverse=True))) if emoji else None
         phrases = {fold(str(k)): fold(str(v)) for k, v in (lexicon.get("phrases") or {}).items()}
         self._phrases = phrases
         self._phrase_starts = frozenset(p.split(" ", 1)[0] for p in phrases)
@@ -153,6 +161,8 @@ class Lexicon:
     def sentences(self, text: str) -> list[str]:
         """The message as normalised sentences: what the patterns see."""
         out = []
+        if self._emoji_re is not None and not text.isascii():
+            text = self._emoji_re.sub(lambda m: self._emoji[m.group(0)], text.replace("\ufe0f", ""))
         for part in _SENTENCE.split(text):
             folded = fold(part)
             if not folded:
@@ -179,7 +189,6 @@ class Lexicon:
                 candidates = set(range(len(self._rules)))
             if not candidates:
                 continue
-            about_past = None  # worked out once per sentence, only if a rule matches
             for index in sorted(candidates):
                 rule = self._rules[index]
                 if rule.name in fired:
@@ -190,9 +199,7 @@ class Lexicon:
                     if rule.guarded:
                         if self._negated(sentence, match.start()):
                             continue
-                        if about_past is None:
-                            about_past = self._about_past(sentence)
-                        if about_past:
+                        if self._about_past(sentence, match.start(), match.end()):
                             continue
                     fired.append(rule.name)
                     break
@@ -202,9 +209,27 @@ class Lexicon:
         before = sentence[:start].split()[-_NEGATION_WINDOW:]
         return any(w in self._negation for w in before)
 
-    def _about_past(self, sentence: str) -> bool:
+    def _about_past(self, sentence: str, start: int, end: int) -> bool:
+        """A past phrase near this match (a few words either side) and nothing about now in the
+        sentence. Scoped to the match, so "years ago" never cancels a second, present signal
+        further along: "I tried years ago and I've got the rope now"."""
         padded = f" {sentence} "
-        return any(p in padded for p in self._past) and not any(p in padded for p in self._present)
+        if any(p in padded for p in self._present):
+            return False
+        before = _clause(reversed(sentence[:start].split()))[::-1]
+        after = _clause(sentence[end:].split())
+        near = " " + " ".join(before + sentence[start:end].split() + after) + " "
+        return any(p in near for p in self._past)
+
+
+def _clause(words: Iterable[str]) -> list[str]:
+    """Up to the window's length of words, stopping at a word that starts a new clause."""
+    out: list[str] = []
+    for w in words:
+        if w in _CLAUSE_BREAKS or len(out) == _PAST_WINDOW:
+            break
+        out.append(w)
+    return out
 
 
 def _needs(items: Any) -> set[str] | None:
