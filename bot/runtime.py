@@ -88,5 +88,8 @@ async def open_runtime(settings: Settings, *, store: SessionStore | None = None,
         ),
         flow=flow,
     )
+    if engine.triage.model is None:
+        # The rules still triage every message; the on-call team should know the second layer is off.
+        log.error("triage learned layer could not load: triaging on the rules alone", extra={"event": "triage_model_unavailable"})
     gateway = Gateway(engine, store, callbacks, rate_limit_per_minute=settings.rate_limit_per_minute)
     return Runtime(settings, engine, store, callbacks, gateway, Sealer(settings.hash_secret))

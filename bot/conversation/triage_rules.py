@@ -216,9 +216,11 @@ class Lexicon:
         padded = f" {sentence} "
         if any(p in padded for p in self._present):
             return False
-        before = _clause(reversed(sentence[:start].split()))[::-1]
+        inside = sentence[start:end].split()
+        starts_clause = bool(inside) and inside[0] in _CLAUSE_BREAKS  # "and took the lot": a new clause
+        before = [] if starts_clause else _clause(reversed(sentence[:start].split()))[::-1]
         after = _clause(sentence[end:].split())
-        near = " " + " ".join(before + sentence[start:end].split() + after) + " "
+        near = " " + " ".join(before + inside + after) + " "
         return any(p in near for p in self._past)
 
 

@@ -33,7 +33,7 @@ from bot.conversation.triage_model import DEFAULT_PATH, FORMAT, features
 
 TARGET_FALSE_ALARMS = 0.04
 C = 8.0
-DISTRESS_WEIGHT = 0.5
+DISTRESS_WEIGHT = 0.2
 MIN_DF = 2
 
 
