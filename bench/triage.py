@@ -19,7 +19,6 @@ import argparse
 import gc
 import os
 import resource
-import statistics
 import sys
 import time
 import tracemalloc

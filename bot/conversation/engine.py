@@ -52,7 +52,7 @@ from bot.conversation.events import (
 from bot.conversation.flow import Flow, State, load_flow
 from bot.conversation.matching import OptionMatcher, WordMatcher, normalise
 from bot.conversation.phone import format_national, parse_time, parse_uk_phone
-from bot.conversation.render import LANG_MARK, compose, message_text, option_id, state_body, state_reply, visible_options
+from bot.conversation.render import LANG_MARK, compose, message_text, option_id, state_reply, visible_options
 from bot.conversation.session import Session
 from bot.conversation.triage import Triage
 
