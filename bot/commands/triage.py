@@ -60,10 +60,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def score(triage: Triage, rows: list[Example], *, rules_only: bool = False) -> dict[str, float | int]:
-    """Urgent recall, false alarms on routine and on distress messages, and counts."""
+def flags(triage: Triage, rows: list[Example], *, rules_only: bool = False) -> dict[int, bool]:
+    """Each row's verdict, by ``id(row)``: triaged once, then counted in every way."""
     decide = triage.rules_only if rules_only else triage.classify
-    flagged = {id(ex): decide(ex.text).urgent for ex in rows}
+    return {id(ex): decide(ex.text).urgent for ex in rows}
+
+
+def score(triage: Triage, rows: list[Example], *, rules_only: bool = False, flagged: dict[int, bool] | None = None) -> dict[str, float | int]:
+    """Urgent recall, false alarms on routine and on distress messages, and counts."""
+    if flagged is None:
+        flagged = flags(triage, rows, rules_only=rules_only)
 
     def count(label: str) -> tuple[int, int]:
         of = [ex for ex in rows if ex.label == label]
@@ -84,7 +90,7 @@ def score(triage: Triage, rows: list[Example], *, rules_only: bool = False) -> d
     }
 
 
-def recall_by(triage: Triage, rows: list[Example], key: str) -> dict[str, tuple[int, int]]:
+def recall_by(rows: list[Example], flagged: dict[int, bool], key: str) -> dict[str, tuple[int, int]]:
     """Urgent messages caught / all, grouped by ``key`` (category or lang)."""
     out: dict[str, tuple[int, int]] = {}
     for ex in rows:
@@ -92,7 +98,7 @@ def recall_by(triage: Triage, rows: list[Example], key: str) -> dict[str, tuple[
             continue
         group = getattr(ex, key) or "-"
         caught, total = out.get(group, (0, 0))
-        out[group] = (caught + triage.classify(ex.text).urgent, total + 1)
+        out[group] = (caught + flagged[id(ex)], total + 1)
     return dict(sorted(out.items()))
 
 
@@ -122,8 +128,9 @@ def _evaluate(triage: Triage, files: list[Path]) -> int:
             print(f"frontdoor triage: can't read {path}: {type(exc).__name__}", file=sys.stderr)
             return 2
         parts = sorted({splits.get(ex.writer, "unsplit") for ex in rows}) or ["empty"]
+        flagged = flags(triage, rows)
         r = score(triage, rows, rules_only=True)
-        s = score(triage, rows)
+        s = score(triage, rows, flagged=flagged)
         print(
             f"{path.name} [{'/'.join(parts)}]: urgent recall {_pct(s['caught'], s['urgent'])} "
             f"(rules alone {_pct(r['caught'], r['urgent'])}); "
@@ -132,7 +139,7 @@ def _evaluate(triage: Triage, files: list[Path]) -> int:
             f"distress flagged urgent {s['flagged_distress']}/{s['distress']}"
         )
         for key in ("category", "lang"):
-            groups = recall_by(triage, rows, key)
+            groups = recall_by(rows, flagged, key)
             if len(groups) > 1:
                 print(f"  urgent recall by {key}: " + ", ".join(f"{g} {c}/{t}" for g, (c, t) in groups.items()))
     return 0

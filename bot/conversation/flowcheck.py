@@ -82,7 +82,7 @@ def check_flow(folder: Path, today: dt.date | None = None) -> list[Finding]:
     today = today or dt.date.today()
     try:
         flow = load_flow(folder)
-        triage = Triage.load(Path(folder) / "triage.yaml")
+        triage = Triage.load(Path(folder) / "triage.yaml", None)  # the lexicon is flow data; the model is not
     except FlowError as exc:
         return [Finding(p.rsplit(": ", 1)[0], p.rsplit(": ", 1)[1]) for p in exc.problems]
     except Exception as exc:  # a broken triage lexicon is a broken flow

@@ -26,31 +26,13 @@ paragraph; a miss costs the emergency reply at the moment it matters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from bot.conversation.triage_model import DEFAULT_PATH, LinearModel, ModelError
-from bot.conversation.triage_rules import Lexicon, TriageError, fold  # noqa: F401 - re-exported
-
-LEARNED = "learned"  # the rule name a learned-layer verdict carries
+from bot.conversation.triage_rules import LEARNED, ROUTINE, Lexicon, TriageError, Verdict, fold  # noqa: F401 - re-exported
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What triage decided. ``rules`` names the rules that fired (``learned`` for the model),
-    for tests and ``frontdoor triage --why``; never the text."""
-
-    urgent: bool
-    rules: tuple[str, ...] = ()
-
-    @property
-    def layer(self) -> str:
-        if not self.urgent:
-            return ""
-        return "learned" if self.rules == (LEARNED,) else "rules"
-
-
-ROUTINE = Verdict(False)
+_BY_MODEL = Verdict(True, (LEARNED,))
 
 
 class Triage:
@@ -83,12 +65,11 @@ class Triage:
             return ROUTINE
         verdict = self.lexicon.classify(text)
         if verdict.urgent:
-            return Verdict(True, verdict.rules)
+            return verdict
         if learned and self.model is not None and self.model.urgent(text):
-            return Verdict(True, (LEARNED,))
+            return _BY_MODEL
         return ROUTINE
 
     def rules_only(self, text: str) -> Verdict:
         """The verdict of the lexicon alone (for ``--eval``'s per-layer figures)."""
-        verdict = self.lexicon.classify(text)
-        return Verdict(verdict.urgent, verdict.rules)
+        return self.lexicon.classify(text)

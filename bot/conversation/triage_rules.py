@@ -48,10 +48,20 @@ _FUZZ_MIN = 5
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """What triage decided. ``rules`` names the rules that fired, for tests and ``frontdoor triage``."""
+    """What triage decided. ``rules`` names the rules that fired (``learned`` when it was the
+    learned layer), for tests and ``frontdoor triage --why``; never the text."""
 
     urgent: bool
     rules: tuple[str, ...] = ()
+
+    @property
+    def layer(self) -> str:
+        if not self.urgent:
+            return ""
+        return "learned" if self.rules == (LEARNED,) else "rules"
+
+
+LEARNED = "learned"  # the rule name a learned-layer verdict carries
 
 
 ROUTINE = Verdict(False)

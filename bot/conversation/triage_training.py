@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from bot.conversation.triage_corpus import Example
-from bot.conversation.triage_model import DEFAULT_PATH, FORMAT, features
+from bot.conversation.triage_model import DEFAULT_PATH, FORMAT, LinearModel, features
 
 TARGET_FALSE_ALARMS = 0.04
 C = 8.0
@@ -91,8 +91,6 @@ def fit(
     dev writers (scored by the final model) and every train writer scored by a
     model trained without that writer (leave one writer out). A hundred-odd dev
     routine messages alone would set the threshold by one or two messages."""
-    from bot.conversation.triage_model import LinearModel
-
     weights, bias = _train_linear(train, c, distress_weight)
     final = LinearModel(weights, bias, 0.5, {})
     unseen: list[tuple[Example, float]] = [(ex, final.probability(ex.text)) for ex in dev]
