@@ -127,7 +127,7 @@ async def _frontdoor_app(fake_url: str, kind: str, tmp: str) -> tuple[web.Applic
     from bot.web.app import create_app
 
     runtime = await open_runtime(_settings(fake_url, tmp))
-    channel = tg.TelegramChannel(runtime, overall_max_rate=0)
+    channel = tg.TelegramChannel(runtime.port(tg.CHANNEL), overall_max_rate=0)
     if kind == "ptb":
         reply = _welcome()
 
@@ -136,7 +136,7 @@ async def _frontdoor_app(fake_url: str, kind: str, tmp: str) -> tuple[web.Applic
 
         channel.application.handlers.clear()
         channel.application.add_handler(TypeHandler(Update, direct))
-    tg.setup = lambda app, rt: tg.install(app, rt, channel)  # our channel, with the pacing off
+    tg.setup = lambda app, port: tg.install(app, port, channel)  # our channel, with the pacing off
     return create_app(runtime), channel
 
 

@@ -43,6 +43,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("FRONTDOOR_HASH_SECRET", "", "Secret for keyed hashes of chat ids and phone numbers (session keys, logs). Required in production; random per process otherwise.", secret=True),
     Variable("FRONTDOOR_LANGUAGES", "", "Languages offered: 'en' or 'en,cy'. Empty: en,cy once every Welsh text on the crisis path is marked reviewed in flows/, en until then."),
     Variable("FRONTDOOR_REDIS_URL", "", "redis://... for sessions shared by several replicas. Empty: in-memory sessions."),
+    Variable("FRONTDOOR_REDIS_MAX_CONNECTIONS", "64", "Connections each replica may open to Redis. In a burst a message waits for a free one (up to 3 s) instead of failing."),
     Variable("FRONTDOOR_OUTBOX_URL", "", "postgresql://... for a callback outbox shared by several replicas. Empty: SQLite in the data folder."),
     Variable("FRONTDOOR_ENCRYPTION_KEY", "", "Fernet key(s) for callback requests at rest, comma-separated, newest first. Empty outside production: generated into the data folder.", secret=True),
     Variable("FRONTDOOR_CALLBACK_ALERT_SECONDS", "300", "A callback request waiting longer than this turns readiness to degraded."),
@@ -115,6 +116,7 @@ class Settings:
     hash_secret: bytes = field(default=b"", repr=False)
     languages: tuple[str, ...] | None = None  # None: decided by the flow's Welsh review status
     redis_url: str = field(default="", repr=False)
+    redis_max_connections: int = 64
     outbox_url: str = field(default="", repr=False)
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     callback_alert_seconds: int = 300
@@ -205,6 +207,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         hash_secret_generated=generated,
         languages=languages,
         redis_url=_url("FRONTDOOR_REDIS_URL", get("FRONTDOOR_REDIS_URL"), ("redis", "rediss", "unix")),
+        redis_max_connections=_int("FRONTDOOR_REDIS_MAX_CONNECTIONS", get("FRONTDOOR_REDIS_MAX_CONNECTIONS"), 2, 10000),
         outbox_url=_url("FRONTDOOR_OUTBOX_URL", get("FRONTDOOR_OUTBOX_URL"), ("postgresql", "postgres")),
         encryption_keys=keys,
         callback_alert_seconds=_int("FRONTDOOR_CALLBACK_ALERT_SECONDS", get("FRONTDOOR_CALLBACK_ALERT_SECONDS"), 10, 86400),

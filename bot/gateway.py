@@ -3,10 +3,13 @@
 A channel adapter knows its payloads; the engine knows the conversation; the
 gateway joins them, the same way for every channel:
 
-    rate limit -> lock the session -> load it -> engine.handle -> carry out
-    the engine's actions (submit a callback, withdraw one) -> save or wipe
+    drop a provider's retry -> rate limit by the person -> lock the session
+    and load it -> engine.handle -> carry out the engine's actions (submit a
+    callback, withdraw one) -> save or wipe, and unlock
 
-and it is where failure is turned into an answer. Whatever breaks below it (a
+(on Redis that is two round trips: :mod:`bot.stores.base` says how), and
+it counts every message, once, whatever the channel. It is also where
+failure is turned into an answer. Whatever breaks below it (a
 store that is down, an outbox that can't be written, a bug) the person still
 gets a reply with 0300 131 2789 and 999: the emergency reply if what they
 wrote signals danger, otherwise a short apology with the number. Nothing here
@@ -16,11 +19,11 @@ logs, counts or keeps what anyone wrote.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from bot import metrics
 from bot.callbacks.base import CallbackService, OutboxUnavailable
 from bot.conversation.engine import Engine
 from bot.conversation.events import (
@@ -38,11 +41,14 @@ from bot.conversation.events import (
     SubmitCallback,
 )
 from bot.conversation.session import Session
+from bot.identity import keyed_hash, session_key
+from bot.metrics import DEFAULT, Metrics
 from bot.stores.base import SessionStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 RATE_WINDOW_SECONDS = 60
+DEDUPE_SECONDS = 24 * 3600  # providers retry for minutes to hours; a day covers them all
 IdleListener = Callable[[str, Session], Awaitable[None]]
 
 
@@ -61,6 +67,7 @@ class Delivery:
     actions: tuple[Action, ...] = ()
     message_ids: tuple[int, ...] = ()
     degraded: bool = False
+    duplicate: bool = False  # the provider sent this message before; it was answered then
 
     @property
     def ended(self) -> bool:
@@ -77,7 +84,13 @@ class Gateway:
     callbacks: CallbackService | None = None
     rate_limit_per_minute: int = 10
     clock: Callable[[], float] = time.time
+    secret: bytes = field(default_factory=lambda: os.urandom(32), repr=False)
+    metrics: Metrics = DEFAULT
     idle_listeners: dict[str, IdleListener] = field(default_factory=dict)
+
+    def key(self, channel: Channel, raw_id: str) -> str:
+        """The session key for a raw chat id, phone number or token: a keyed hash, never the raw id."""
+        return session_key(self.secret, channel.value, raw_id)
 
     async def handle(
         self,
@@ -85,37 +98,47 @@ class Gateway:
         key: str,
         inbound: Inbound,
         *,
+        message_id: str = "",
         reach: str = "",
         message_ids: tuple[int, ...] = (),
     ) -> Delivery:
         """Handle one message from the person behind ``key`` (a keyed hash, never a raw id).
 
-        ``reach`` is a sealed token the channel can use later to send the idle
-        closing message; ``message_ids`` are ids to remember for "clear this chat".
+        ``message_id`` is the provider's id for the message: a retry of one
+        already answered gets nothing (``Delivery.duplicate``). ``reach`` is a
+        sealed token the channel can use later to send the idle closing
+        message; ``message_ids`` are ids to remember for "clear this chat".
         """
         started = time.perf_counter()
-        metrics.MESSAGES_IN.labels(channel.value).inc()
+        m = self.metrics
         try:
-            delivery = await self._handle(channel, key, inbound, reach, message_ids)
+            delivery = await self._handle(channel, key, inbound, message_id, reach, message_ids)
         except StoreUnavailable:
-            metrics.DEGRADED_REPLIES.labels("store").inc()
+            m.DEGRADED_REPLIES.labels("store").inc()
             log.warning("session store unavailable; answered in degraded mode", extra={"event": "degraded", "channel": channel.value})
             delivery = self._degraded(channel, inbound)
         except Exception:
-            metrics.DEGRADED_REPLIES.labels("error").inc()
+            m.DEGRADED_REPLIES.labels("error").inc()
             log.exception("message failed; answered in degraded mode", extra={"event": "degraded", "channel": channel.value})
             delivery = self._degraded(channel, inbound)
-        metrics.REPLY_LATENCY.labels(channel.value).observe(time.perf_counter() - started)
-        metrics.MESSAGES_OUT.labels(channel.value).inc(len(delivery.replies))
+        if delivery.duplicate:
+            m.DUPLICATES.labels(channel.value).inc()
+            return delivery
+        m.MESSAGES_IN.labels(channel.value).inc()
+        m.REPLY_LATENCY.labels(channel.value).observe(time.perf_counter() - started)
+        m.MESSAGES_OUT.labels(channel.value).inc(len(delivery.replies))
         return delivery
 
-    async def _handle(self, channel: Channel, key: str, inbound: Inbound, reach: str, message_ids: tuple[int, ...]) -> Delivery:
-        count = await self.store.hit(key, self.rate_limit_per_minute, RATE_WINDOW_SECONDS)
-        if count > self.rate_limit_per_minute:
-            return self._limited(channel, inbound, count)
-        now = self.clock()
-        async with self.store.lock(key):
-            session = await self.store.load(key) or self.engine.new_session(now)
+    async def _handle(self, channel: Channel, key: str, inbound: Inbound, message_id: str, reach: str, message_ids: tuple[int, ...]) -> Delivery:
+        seen = self._seen_name(channel.value, message_id) if message_id else ""
+        turn = await self.store.begin(key, limit=self.rate_limit_per_minute, window=RATE_WINDOW_SECONDS, seen=seen, seen_ttl=DEDUPE_SECONDS)
+        if turn.duplicate:
+            return Delivery(duplicate=True)
+        if not turn.admitted:
+            return self._limited(channel, inbound, turn.count)
+        try:
+            now = self.clock()
+            session = turn.session or self.engine.new_session(now)
             outcome = self.engine.handle(session, inbound, now)
             replies = list(outcome.replies)
             actions = list(outcome.actions)
@@ -124,31 +147,60 @@ class Gateway:
                 outcome = self.engine.resolve(session, result, now, request_id=request_id)
                 replies += outcome.replies
                 actions += outcome.actions
-            self._count(actions)
-            ids: tuple[int, ...] = ()
-            if any(isinstance(a, (EndSession, ClearChat)) for a in actions):
-                ids = tuple(session.message_ids) + tuple(message_ids)
-            if any(isinstance(a, EndSession) for a in actions):
-                await self.store.delete(key)
+        except BaseException:
+            await self.store.release(turn)
+            raise
+        self._count(actions)
+        ids: tuple[int, ...] = ()
+        ended = any(isinstance(a, EndSession) for a in actions)
+        if ended or any(isinstance(a, ClearChat) for a in actions):
+            ids = tuple(session.message_ids) + tuple(message_ids)
+        if not ended:
+            if any(isinstance(a, ClearChat) for a in actions):
+                session.message_ids.clear()
             else:
-                if any(isinstance(a, ClearChat) for a in actions):
-                    session.message_ids.clear()
-                else:
-                    session.message_ids.extend(message_ids)
-                if reach:
-                    session.reach = reach
-                await self._save(key, session)
-        channel_actions = tuple(a for a in actions if isinstance(a, (SendContactCard, ClearChat, EndSession)))
-        return Delivery(tuple(replies), channel_actions, ids)
-
-    async def _save(self, key: str, session: Session) -> None:
+                session.message_ids.extend(message_ids)
+            if reach:
+                session.reach = reach
         try:
-            await self.store.save(key, session)
+            await self.store.finish(turn, None if ended else session)
         except StoreUnavailable:
             # The replies are already decided (and a callback may have been written):
             # they still go out. The next message will meet the store's state.
-            metrics.DEGRADED_REPLIES.labels("store").inc()
+            self.metrics.DEGRADED_REPLIES.labels("store").inc()
             log.warning("session could not be saved", extra={"event": "save_failed"})
+        channel_actions = tuple(a for a in actions if isinstance(a, (SendContactCard, ClearChat, EndSession)))
+        return Delivery(tuple(replies), channel_actions, ids)
+
+    def _seen_name(self, namespace: str, message_id: str) -> str:
+        return keyed_hash(self.secret, f"{namespace}:{message_id}", length=24)
+
+    async def seen_once(self, namespace: str, message_id: str) -> bool:
+        """True if this provider message id was seen already (a retry); remembers it a day.
+
+        For what a channel must drop before it reaches :meth:`handle` (an
+        opt-out, a Telegram update). If the store is down, False: answering
+        twice beats not answering.
+        """
+        try:
+            return await self.store.seen_once(self._seen_name(namespace, message_id), DEDUPE_SECONDS)
+        except StoreUnavailable:
+            log.warning("duplicate check unavailable; the message is handled", extra={"event": "dedupe_unavailable"})
+            return False
+
+    async def allow(self, name: str, limit: int, window: int) -> bool:
+        """Count one event under ``name`` (already a keyed hash); False once past ``limit`` in ``window``.
+
+        If the store is down, True: the message itself will meet the degraded reply.
+        """
+        try:
+            return await self.store.hit(name, limit, window) <= limit
+        except StoreUnavailable:
+            return True
+
+    def fallback(self, channel: Channel, lang: str = "en") -> Reply:
+        """The reply for when something of the channel's own broke: sorry, and the number."""
+        return self.engine.fallback_reply(lang, channel)
 
     async def _carry_out(self, action: SubmitCallback | CancelCallback) -> tuple[str, str]:
         if self.callbacks is None or not self.callbacks.available:
@@ -157,26 +209,26 @@ class Gateway:
             try:
                 request_id = await self.callbacks.submit(action.details)
             except OutboxUnavailable:
-                metrics.CALLBACK_REQUESTS.labels("failed_to_store").inc()
+                self.metrics.CALLBACK_REQUESTS.labels("failed_to_store").inc()
                 log.error("callback request could not be stored; the person was told and given the number", extra={"event": "callback_failed"})
                 return "failed", ""
-            metrics.CALLBACK_REQUESTS.labels("accepted").inc()
+            self.metrics.CALLBACK_REQUESTS.labels("accepted").inc()
             return "ok", request_id
         if not action.request_id:
             return "unknown", ""
         result = await self.callbacks.cancel(action.request_id)
         if result == "withdrawn":
-            metrics.CALLBACK_REQUESTS.labels("withdrawn").inc()
+            self.metrics.CALLBACK_REQUESTS.labels("withdrawn").inc()
         return result, ""
 
     def _count(self, actions: list[Action]) -> None:
         for a in actions:
             if isinstance(a, CountUrgent):
-                metrics.URGENT_TRIAGE.inc()
+                self.metrics.URGENT_TRIAGE.inc()
             elif isinstance(a, CountFeedback):
-                metrics.FEEDBACK.labels("yes" if a.useful else "no").inc()
+                self.metrics.FEEDBACK.labels("yes" if a.useful else "no").inc()
             elif isinstance(a, EndSession):
-                metrics.SESSIONS_ENDED.labels(a.reason).inc()
+                self.metrics.SESSIONS_ENDED.labels(a.reason).inc()
 
     def _limited(self, channel: Channel, inbound: Inbound, count: int) -> Delivery:
         """Past the limit: one notice with the number, then silence until the window passes.
@@ -185,13 +237,13 @@ class Gateway:
         emergency reply, up to the limit again, so a flood can't buy silence
         from someone in danger nor run up unbounded cost.
         """
-        metrics.RATE_LIMITED.labels(channel.value).inc()
+        self.metrics.RATE_LIMITED.labels(channel.value).inc()
         limit = self.rate_limit_per_minute
         lang = self._language(inbound)
         if inbound.kind is InboundKind.TEXT and count <= 2 * limit:
             urgent = self.engine.triage_only(inbound.text, lang, channel)
             if urgent is not None:
-                metrics.URGENT_TRIAGE.inc()
+                self.metrics.URGENT_TRIAGE.inc()
                 return Delivery((urgent,))
         if count == limit + 1:
             return Delivery((self.engine.standalone("rate_limited", lang, channel),))
@@ -222,13 +274,14 @@ class Gateway:
         Returns the Telegram message ids it held, for a channel that clears the chat.
         """
         try:
-            session = await self.store.load(key)
-            await self.store.delete(key)
+            async with self.store.lock(key):  # a message being handled finishes first, then the wipe
+                session = await self.store.load(key)
+                await self.store.delete(key)
         except StoreUnavailable:
             log.warning("could not wipe a session: the store is down; its TTL will", extra={"event": "end_failed", "reason": reason})
             return ()
         if session is not None:
-            metrics.SESSIONS_ENDED.labels(reason).inc()
+            self.metrics.SESSIONS_ENDED.labels(reason).inc()
             return tuple(session.message_ids)
         return ()
 
@@ -253,7 +306,7 @@ class Gateway:
         """End every session idle past the timeout, once across all replicas. Returns how many."""
         idle = await self.store.pop_idle(self.clock(), self.engine.options.idle_seconds)
         for key, session in idle:
-            metrics.SESSIONS_ENDED.labels("idle").inc()
+            self.metrics.SESSIONS_ENDED.labels("idle").inc()
             listener = self.idle_listeners.get(key.split(":", 1)[0])
             if listener is not None:
                 try:

@@ -37,8 +37,9 @@ class Sealer:
     def seal(self, raw: str) -> str:
         return self._fernet.encrypt(raw.encode()).decode()
 
-    def open(self, token: str) -> str | None:
+    def open(self, token: str, *, max_age: int | None = None) -> str | None:
+        """The sealed text, or None if ``token`` is forged, damaged or older than ``max_age`` seconds."""
         try:
-            return self._fernet.decrypt(token.encode()).decode()
-        except (InvalidToken, ValueError):
+            return self._fernet.decrypt(token.encode(), ttl=max_age).decode()
+        except (InvalidToken, ValueError, UnicodeError):
             return None

@@ -11,14 +11,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from typing import Callable
+
 from bot.callbacks.base import CallbackService
+from bot.channels.port import ChannelPort, ClearRecords
+from bot.checks import CheckFn
 from bot.config import Settings
 from bot.conversation.engine import Engine, EngineOptions
+from bot.conversation.events import Channel
 from bot.conversation.flow import Flow, default_flows_dir, load_flow
 from bot.conversation.flowcheck import crisis_path_reviewed
 from bot.gateway import Gateway
-from bot.identity import Sealer, session_key
+from bot.identity import Sealer
+from bot.metrics import DEFAULT, Metrics
 from bot.stores.base import SessionStore
+from bot.stores.clear_records import open_clear_records
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +38,16 @@ class Runtime:
     callbacks: CallbackService | None
     gateway: Gateway
     sealer: Sealer
+    metrics: Metrics
+    records: ClearRecords
 
     def key(self, channel: str, raw_id: str) -> str:
         """The session key for a raw chat id or phone number: a keyed hash, never the raw id."""
-        return session_key(self.settings.hash_secret, channel, raw_id)
+        return self.gateway.key(Channel(channel), raw_id)
+
+    def port(self, channel: Channel, add_check: Callable[[CheckFn], None] = lambda check: None) -> ChannelPort:
+        """The narrow view of the bot that the adapter for ``channel`` gets (see bot/channels/port.py)."""
+        return ChannelPort(channel, self.settings, self.metrics, self.sealer, self.records, self.gateway, self.engine, add_check)
 
     async def start(self) -> None:
         """Start background work (the callback dispatcher)."""
@@ -46,6 +59,7 @@ class Runtime:
         stop = getattr(self.callbacks, "stop", None)
         if stop is not None:
             await stop()
+        await self.records.close()
         await self.store.close()
 
 
@@ -64,13 +78,19 @@ def offered_languages(configured: tuple[str, ...] | None, flow: Flow) -> tuple[s
     return configured
 
 
-async def open_runtime(settings: Settings, *, store: SessionStore | None = None, callbacks: CallbackService | None = None) -> Runtime:
-    """Build the engine, the session store, the callback service and the gateway."""
+async def open_runtime(
+    settings: Settings, *, store: SessionStore | None = None, callbacks: CallbackService | None = None, metrics: Metrics | None = None
+) -> Runtime:
+    """Build the engine, the session store, the callback service and the gateway.
+
+    ``metrics`` is the set to count into (a test passes a fresh one to read exact counts).
+    """
+    metrics = metrics or DEFAULT
     from bot.callbacks.service import open_callback_service
     from bot.stores import open_session_store
 
     if callbacks is None:
-        callbacks = await open_callback_service(settings)
+        callbacks = await open_callback_service(settings, metrics=metrics)
     if store is None:
         store = await open_session_store(settings)
     available = bool(callbacks is not None and callbacks.available)
@@ -91,5 +111,5 @@ async def open_runtime(settings: Settings, *, store: SessionStore | None = None,
     if engine.triage.model is None:
         # The rules still triage every message; the on-call team should know the second layer is off.
         log.error("triage learned layer could not load: triaging on the rules alone", extra={"event": "triage_model_unavailable"})
-    gateway = Gateway(engine, store, callbacks, rate_limit_per_minute=settings.rate_limit_per_minute)
-    return Runtime(settings, engine, store, callbacks, gateway, Sealer(settings.hash_secret))
+    gateway = Gateway(engine, store, callbacks, rate_limit_per_minute=settings.rate_limit_per_minute, secret=settings.hash_secret, metrics=metrics)
+    return Runtime(settings, engine, store, callbacks, gateway, Sealer(settings.hash_secret), metrics, open_clear_records(settings.redis_url))

@@ -34,7 +34,7 @@ import secrets
 import time
 from typing import Callable, Sequence
 
-from bot import metrics
+from bot.metrics import DEFAULT, Metrics
 from bot.callbacks.base import CallbackRequest, Sink
 from bot.callbacks.encryption import RequestCipher, UnreadableRequest
 from bot.callbacks.outbox import TOMBSTONE_SECONDS, Outbox, Stored, id_hash
@@ -57,7 +57,9 @@ class Dispatcher:
         poll_interval: float = 5.0,
         batch: int = 8,
         on_pass: Callable[[], object] | None = None,
+        metrics: Metrics = DEFAULT,
     ) -> None:
+        self.metrics = metrics
         if attempt_timeout >= lease:
             raise ValueError("a delivery attempt must end before its lease does")
         self.outbox = outbox
@@ -145,8 +147,8 @@ class Dispatcher:
     async def refresh_gauges(self) -> tuple[int, float]:
         backlog = await self.outbox.backlog()
         oldest = max(0.0, self.clock() - backlog.oldest_created_at) if backlog.oldest_created_at is not None else 0.0
-        metrics.CALLBACK_WAITING.set(backlog.waiting)
-        metrics.CALLBACK_OLDEST_AGE.set(oldest)
+        self.metrics.CALLBACK_WAITING.set(backlog.waiting)
+        self.metrics.CALLBACK_OLDEST_AGE.set(oldest)
         return backlog.waiting, oldest
 
     async def _attempt(self, row: Stored) -> None:
@@ -164,21 +166,21 @@ class Dispatcher:
         if all(s.name in acked for s in self.sinks):
             await self.outbox.complete(row.id, self.clock())
             self.delivered += 1
-            metrics.CALLBACK_REQUESTS.labels("delivered").inc()
+            self.metrics.CALLBACK_REQUESTS.labels("delivered").inc()
             log.info("callback request delivered", extra={"event": "callback_delivered", "ref": ref, "attempts": row.attempts + 1})
             return
         attempts = row.attempts + 1
         await self.outbox.release(row.id, self.owner, frozenset(acked), attempts, self.clock() + self.backoff(attempts))
 
     async def _one(self, sink: Sink, request: CallbackRequest, ref: str) -> bool:
-        metrics.SINK_ATTEMPTS.labels(sink.name).inc()
+        self.metrics.SINK_ATTEMPTS.labels(sink.name).inc()
         try:
             await asyncio.wait_for(sink.deliver(request), self.attempt_timeout)
             return True
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            metrics.SINK_FAILURES.labels(sink.name).inc()
+            self.metrics.SINK_FAILURES.labels(sink.name).inc()
             log.warning("callback sink failed; will retry", extra={"event": "sink_failed", "sink": sink.name, "error": type(exc).__name__, "ref": ref})
             return False
 

@@ -24,48 +24,48 @@ import logging
 from aiohttp import web
 from notifications_python_client.notifications import NotificationsAPIClient
 
-from bot.channels.sms import BadSender, SmsConversation, SmsIn
-from bot.metrics import MESSAGES_IN, WEBHOOK_REJECTIONS
-from bot.runtime import Runtime
+from bot.channels.port import ChannelPort
+from bot.channels.sms import SMS, BadSender, SmsConversation, SmsIn
 
 log = logging.getLogger(__name__)
 
 PATH = "/sms/notify"
+CHANNEL = SMS
 
 
-def setup(app: web.Application, runtime: Runtime) -> None:
-    if not runtime.settings.notify_api_key:
+def setup(app: web.Application, port: ChannelPort) -> None:
+    if not port.settings.notify_api_key:
         return
-    app.router.add_post(PATH, NotifyWebhook(runtime).handle)
+    app.router.add_post(PATH, NotifyWebhook(port).handle)
 
 
 class NotifyWebhook:
-    def __init__(self, runtime: Runtime) -> None:
-        s = runtime.settings
+    def __init__(self, port: ChannelPort) -> None:
+        s = port.settings
+        self.rejected = port.metrics.WEBHOOK_REJECTIONS
         self.expected = f"Bearer {s.notify_callback_token}".encode()
         self.client = NotificationsAPIClient(s.notify_api_key, base_url=s.notify_base_url, timeout=10)
         self.template = s.notify_template_id
-        self.conversation = SmsConversation(runtime, "notify")
+        self.conversation = SmsConversation(port, "notify")
 
     async def handle(self, request: web.Request) -> web.Response:
         given = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(given, self.expected):
-            WEBHOOK_REJECTIONS.labels("sms_notify", "signature").inc()
+            self.rejected.labels("sms_notify", "signature").inc()
             raise web.HTTPForbidden(text="bad token")
         try:
             body = await request.json()
         except Exception:
-            WEBHOOK_REJECTIONS.labels("sms_notify", "malformed").inc()
+            self.rejected.labels("sms_notify", "malformed").inc()
             raise web.HTTPBadRequest(text="expected JSON") from None
         if not isinstance(body, dict) or not isinstance(body.get("source_number"), str) or not isinstance(body.get("message", ""), str):
-            WEBHOOK_REJECTIONS.labels("sms_notify", "malformed").inc()
+            self.rejected.labels("sms_notify", "malformed").inc()
             raise web.HTTPBadRequest(text="expected source_number and message")
-        MESSAGES_IN.labels("sms").inc()
         sms = SmsIn(sender=body["source_number"], text=body.get("message", ""), message_id=str(body.get("id", "")))
         try:
             replies = await self.conversation.handle(sms)
         except BadSender:
-            WEBHOOK_REJECTIONS.labels("sms_notify", "sender").inc()
+            self.rejected.labels("sms_notify", "sender").inc()
             raise web.HTTPBadRequest(text="unreadable sender") from None
         to = "+" + sms.sender.lstrip("+")
         for reply in replies:

@@ -12,7 +12,7 @@ call). Everything that decides what the person gets is here, once:
   suggests those words on SMS (it says BYE). Twilio's ``OptOutType`` field,
   when present, is read the same way. START gets a short answer with the number.
 * **Duplicates.** Providers retry; the same message id is answered once, for
-  a day, across replicas (the store's counter, under a keyed hash of the id).
+  a day, across replicas: the gateway's rule for every channel, given the id.
 * **The sender.** Parsed with ``phonenumbers`` into E.164. The session key is
   a keyed hash of it; the raw number goes only into the one ``Inbound`` (so
   the callback flow can offer "this number") and to the provider to reply.
@@ -28,10 +28,8 @@ from dataclasses import dataclass
 
 import phonenumbers
 
+from bot.channels.port import ChannelPort
 from bot.conversation.events import Channel, Inbound, InboundKind, Reply
-from bot.identity import keyed_hash
-from bot.metrics import WEBHOOK_REJECTIONS
-from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +37,6 @@ SMS = Channel.SMS
 OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"})
 OPT_IN_WORDS = frozenset({"start", "unstop"})
 MAX_TEXT = 2000
-DUPLICATE_WINDOW_SECONDS = 24 * 3600
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -90,24 +87,24 @@ def clean(text: str) -> str:
 class SmsConversation:
     """The provider-independent half of the SMS channel."""
 
-    def __init__(self, runtime: Runtime, provider: str) -> None:
-        self.runtime = runtime
+    def __init__(self, port: ChannelPort, provider: str) -> None:
+        self.port = port
         self.provider = provider
 
     async def handle(self, sms: SmsIn) -> tuple[Reply, ...]:
         """The replies to send back (empty: send nothing)."""
         number, uk = sender_e164(sms.sender)  # BadSender propagates: a 400
-        if sms.message_id and await self._seen(sms.message_id):
-            WEBHOOK_REJECTIONS.labels(f"sms_{self.provider}", "duplicate").inc()
-            return ()
-        key = self.runtime.key(SMS.value, number)
+        key = self.port.key(number)
+        message_id = f"{self.provider}:{sms.message_id}" if sms.message_id else ""
         text = clean(sms.text)
         word = re.sub(r"[^a-z]", "", text.lower()) if len(text) < 20 else ""
         opt = sms.opt_out.upper()
         if opt == "STOP" or (word in OPT_OUT_WORDS and len(text.split()) == 1):
             # The provider has blocked this person now: anything we sent would fail
             # (and on Twilio, count against us). End, wipe, say nothing.
-            await self.runtime.gateway.end(key, "optout")
+            if message_id and await self.port.seen_once(message_id):
+                return ()
+            await self.port.end(key, "optout")
             log.info("sms opt-out: session ended", extra={"event": "sms_optout", "provider": self.provider, "key": key})
             return ()
         if opt == "START" or (word in OPT_IN_WORDS and len(text.split()) == 1):
@@ -116,12 +113,5 @@ class SmsConversation:
             inbound = Inbound(channel=SMS, kind=InboundKind.UNREADABLE, sender_phone=number if uk else "")
         else:
             inbound = Inbound.typed(SMS, text, sender_phone=number if uk else "")
-        delivery = await self.runtime.gateway.handle(SMS, key, inbound)
+        delivery = await self.port.handle(key, inbound, message_id=message_id)
         return delivery.replies
-
-    async def _seen(self, message_id: str) -> bool:
-        name = f"smsid:{keyed_hash(self.runtime.settings.hash_secret, self.provider + ':' + message_id, length=24)}"
-        try:
-            return await self.runtime.store.hit(name, 1, DUPLICATE_WINDOW_SECONDS) > 1
-        except Exception:
-            return False  # the store is down: answering twice beats not answering

@@ -16,20 +16,19 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from bot import CRISIS_LINE
-from bot.channels.sms import BadSender, SmsConversation, SmsIn
-from bot.metrics import MESSAGES_IN, WEBHOOK_REJECTIONS
-from bot.runtime import Runtime
+from bot.channels.port import ChannelPort
+from bot.channels.sms import SMS, BadSender, SmsConversation, SmsIn
 
 log = logging.getLogger(__name__)
 
 PATH = "/sms/twilio"
+CHANNEL = SMS
 
 
-def setup(app: web.Application, runtime: Runtime) -> None:
-    if not runtime.settings.twilio_auth_token:
+def setup(app: web.Application, port: ChannelPort) -> None:
+    if not port.settings.twilio_auth_token:
         return
-    app.router.add_post(PATH, TwilioWebhook(runtime).handle)
+    app.router.add_post(PATH, TwilioWebhook(port).handle)
 
 
 def twiml(texts: list[str]) -> web.Response:
@@ -41,10 +40,12 @@ def twiml(texts: list[str]) -> web.Response:
 
 
 class TwilioWebhook:
-    def __init__(self, runtime: Runtime) -> None:
-        self.validator = RequestValidator(runtime.settings.twilio_auth_token)
-        self.public_url = runtime.settings.public_url.rstrip("/")
-        self.conversation = SmsConversation(runtime, "twilio")
+    def __init__(self, port: ChannelPort) -> None:
+        self.port = port
+        self.rejected = port.metrics.WEBHOOK_REJECTIONS
+        self.validator = RequestValidator(port.settings.twilio_auth_token)
+        self.public_url = port.settings.public_url.rstrip("/")
+        self.conversation = SmsConversation(port, "twilio")
 
     def _url(self, request: web.Request) -> str:
         if self.public_url:
@@ -62,21 +63,20 @@ class TwilioWebhook:
         try:
             form = await request.post()
         except Exception:
-            WEBHOOK_REJECTIONS.labels("sms_twilio", "malformed").inc()
+            self.rejected.labels("sms_twilio", "malformed").inc()
             raise web.HTTPBadRequest(text="unreadable form") from None
         params = {k: v for k, v in form.items() if isinstance(v, str)}
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature or not self._valid(self._url(request), params, signature):
-            WEBHOOK_REJECTIONS.labels("sms_twilio", "signature").inc()
+            self.rejected.labels("sms_twilio", "signature").inc()
             raise web.HTTPForbidden(text="bad signature")
-        MESSAGES_IN.labels("sms").inc()
         sms = SmsIn(sender=params.get("From", ""), text=params.get("Body", ""), message_id=params.get("MessageSid", ""), opt_out=params.get("OptOutType", ""))
         try:
             replies = await self.conversation.handle(sms)
         except BadSender:
-            WEBHOOK_REJECTIONS.labels("sms_twilio", "sender").inc()
+            self.rejected.labels("sms_twilio", "sender").inc()
             raise web.HTTPBadRequest(text="unreadable sender") from None
         except Exception:
             log.exception("sms message failed", extra={"event": "sms_failed", "provider": "twilio"})
-            return twiml([f"Sorry, something went wrong. Crisis line: {CRISIS_LINE}, any time. In danger now: 999."])
+            return twiml([self.port.fallback(self.port.language_of(sms.text)).text])
         return twiml([r.text for r in replies])

@@ -26,41 +26,31 @@ The protocol (also used by ``frontdoor probe``):
 
 The socket checks Origin (same host, or ``FRONTDOOR_WEBCHAT_ORIGINS``), caps
 frame size, and shares the per-sender rate limit with every other channel;
-new sockets are also limited per address so a script can't mint sessions.
+:mod:`.webchat_socket` holds the rest (one session per socket, tokens only the
+server issued, idle sockets closed, sockets per address capped).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import logging
-import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
-from bot import CRISIS_LINE
-from bot.conversation.events import Channel, Inbound, InboundKind, Reply, SendContactCard
-from bot.identity import keyed_hash
-from bot.metrics import WEBHOOK_REJECTIONS
-from bot.runtime import Runtime
+from bot.channels.port import ChannelPort, Says
+from bot.channels.webchat_socket import WEB, ChatSockets
 
 log = logging.getLogger(__name__)
 
-WEB = Channel.WEB
+CHANNEL = WEB
 STATIC = Path(__file__).with_name("webchat_static")
-MAX_FRAME_BYTES = 4096  # a message is at most a few hundred characters; more is junk
-MAX_JUNK_FRAMES = 5  # unreadable frames on one socket before it is closed
-SOCKETS_PER_MINUTE = 20  # new sockets per address a minute
-FALLBACK = f"Sorry, that didn't work. Crisis line: {CRISIS_LINE}, any time. In danger now: 999."
-SOCKETS = web.AppKey("webchat_sockets", dict)
+SOCKETS = web.AppKey("webchat_sockets", ChatSockets)
 
 
-def setup(app: web.Application, runtime: Runtime) -> None:
+def setup(app: web.Application, port: ChannelPort) -> None:
     """Always on: the web chat is the embedded default's front door."""
-    channel = WebChat(runtime)
+    channel = WebChat(port)
     app[SOCKETS] = channel.sockets
     app.router.add_get("/", channel.page)
     app.router.add_get("/chat/ws", channel.socket)
@@ -69,8 +59,8 @@ def setup(app: web.Application, runtime: Runtime) -> None:
     app.router.add_get("/chat/widget.js", channel.widget)
     app.router.add_get("/chat/contact.vcf", channel.contact_card)
     app.router.add_post("/chat/exit", channel.exit_beacon)
-    app.on_shutdown.append(channel.close_all)
-    runtime.gateway.on_idle(WEB, channel.on_idle)
+    app.on_shutdown.append(channel.sockets.close_all)
+    port.on_idle(channel.sockets.on_idle)
 
 
 def _no_store(response: web.StreamResponse) -> web.StreamResponse:
@@ -81,18 +71,16 @@ def _no_store(response: web.StreamResponse) -> web.StreamResponse:
 
 
 class WebChat:
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.gateway = runtime.gateway
-        self.engine = runtime.engine
-        self.sockets: dict[str, web.WebSocketResponse] = {}  # session key -> open socket
+    def __init__(self, port: ChannelPort) -> None:
+        self.port = port
+        self.sockets = ChatSockets(port)
         self._page = (STATIC / "index.html").read_text(encoding="utf-8")
         self._assets = {name: (STATIC / name).read_bytes() for name in ("app.js", "style.css", "widget.js")}
 
     # --- the page and its files --------------------------------------------------------
 
     async def page(self, request: web.Request) -> web.Response:
-        html = self._page.replace("{{QUICK_EXIT_URL}}", _html_attr(self.runtime.settings.quick_exit_url))
+        html = self._page.replace("{{QUICK_EXIT_URL}}", _html_attr(self.port.settings.quick_exit_url))
         response = web.Response(text=html, content_type="text/html", charset="utf-8")
         response.headers["Content-Security-Policy"] = self._csp(request)
         response.headers["X-Frame-Options"] = "DENY"
@@ -120,7 +108,7 @@ class WebChat:
 
     async def contact_card(self, request: web.Request) -> web.Response:
         """The crisis line as a .vcf, under a neutral name for contact lists and lock screens."""
-        name = self.engine.standalone("contact_card_name", "en", WEB).text.strip()
+        name = self.port.says(Says.CONTACT_CARD_NAME).text.strip()
         card = "\r\n".join(["BEGIN:VCARD", "VERSION:3.0", f"FN:{name}", f"N:{name};;;;", "TEL;TYPE=VOICE:+443001312789", "END:VCARD", ""])
         response = web.Response(text=card, content_type="text/vcard", charset="utf-8")
         response.headers["Content-Disposition"] = 'attachment; filename="contact.vcf"'
@@ -128,10 +116,10 @@ class WebChat:
 
     async def exit_beacon(self, request: web.Request) -> web.Response:
         """Quick exit's belt and braces: the page also sends its token here with sendBeacon."""
-        token = (await request.text())[:200].strip()
-        if token:
-            key = self.runtime.key(WEB.value, token)
-            await self._end(key, "quick_exit")
+        token = (await request.read())[:400].decode("ascii", "replace").strip()
+        nonce = self.sockets.nonce_of(token)
+        if nonce:
+            await self.sockets.end(self.port.key(nonce), "quick_exit")
         return _no_store(web.Response(status=204))
 
     # --- the socket ----------------------------------------------------------------
@@ -143,123 +131,13 @@ class WebChat:
         parts = urlsplit(origin)
         if parts.netloc == request.host:
             return True
-        return origin.rstrip("/") in self.runtime.settings.webchat_origins
+        return origin.rstrip("/") in self.port.settings.webchat_origins
 
     async def socket(self, request: web.Request) -> web.StreamResponse:
         if not self._origin_allowed(request):
-            WEBHOOK_REJECTIONS.labels("webchat", "origin").inc()
+            self.port.metrics.WEBHOOK_REJECTIONS.labels("webchat", "origin").inc()
             raise web.HTTPForbidden(text="This chat only opens from its own page.")
-        address = keyed_hash(self.runtime.settings.hash_secret, request.remote or "", length=16)
-        try:
-            opened = await self.runtime.store.hit(f"webip:{address}", SOCKETS_PER_MINUTE, 60)
-        except Exception:
-            opened = 0  # the store is down: the gateway will answer in degraded mode
-        if opened > SOCKETS_PER_MINUTE:
-            WEBHOOK_REJECTIONS.labels("webchat", "rate").inc()
-            raise web.HTTPTooManyRequests(text=f"Too many chats opened. Crisis line: {CRISIS_LINE}. In danger now: 999.")
-
-        ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=30)
-        await ws.prepare(request)
-        key = ""
-        junk = 0
-        try:
-            async for msg in ws:
-                if msg.type is not WSMsgType.TEXT:
-                    if msg.type is WSMsgType.ERROR:
-                        break
-                    junk += 1
-                    await self._send(ws, {"type": "error", "text": FALLBACK})
-                    if junk >= MAX_JUNK_FRAMES:
-                        break
-                    continue
-                frame = _parse(msg.data)
-                if frame is None:
-                    junk += 1
-                    WEBHOOK_REJECTIONS.labels("webchat", "malformed").inc()
-                    await self._send(ws, {"type": "error", "text": FALLBACK})
-                    if junk >= MAX_JUNK_FRAMES:
-                        break
-                    continue
-                kind = frame["type"]
-                if kind in ("start", "resume") or not key:
-                    token = frame.get("token") if kind == "resume" else None
-                    if not isinstance(token, str) or not (16 <= len(token) <= 64):
-                        token = secrets.token_urlsafe(24)
-                    key = self.runtime.key(WEB.value, token)
-                    self.sockets[key] = ws
-                    await self._send(ws, {"type": "session", "token": token})
-                    if kind == "start":
-                        await self._converse(ws, key, Inbound(channel=WEB, kind=InboundKind.START))
-                    if kind in ("start", "resume"):
-                        continue
-                if kind == "exit":
-                    await self._end(key, "quick_exit")
-                    await ws.close()
-                    break
-                if kind == "message":
-                    await self._converse(ws, key, Inbound.typed(WEB, str(frame.get("text", ""))[:2000]))
-                elif kind == "choice":
-                    await self._converse(ws, key, Inbound.pressed(WEB, str(frame.get("id", ""))[:100]))
-        finally:
-            if key and self.sockets.get(key) is ws:
-                del self.sockets[key]
-        return ws
-
-    async def _converse(self, ws: web.WebSocketResponse, key: str, inbound: Inbound) -> None:
-        try:
-            delivery = await self.gateway.handle(WEB, key, inbound)
-        except Exception:
-            log.exception("web chat message failed", extra={"event": "webchat_failed"})
-            await self._send(ws, {"type": "replies", "replies": [_reply(self.engine.fallback_reply("en", WEB))]})
-            return
-        if delivery.replies:
-            await self._send(ws, {"type": "replies", "replies": [_reply(r) for r in delivery.replies]})
-        if delivery.wants(SendContactCard):
-            await self._send(ws, {"type": "contact", "url": "/chat/contact.vcf"})
-        if delivery.ended:
-            await self._send(ws, {"type": "ended"})
-
-    async def _send(self, ws: web.WebSocketResponse, frame: dict) -> None:
-        if ws.closed:
-            return
-        with contextlib.suppress(ConnectionError, RuntimeError):
-            await ws.send_str(json.dumps(frame, ensure_ascii=False))
-
-    async def _end(self, key: str, reason: str) -> None:
-        await self.gateway.end(key, reason)
-        ws = self.sockets.pop(key, None)
-        if ws is not None and not ws.closed:
-            await ws.close()
-
-    async def on_idle(self, key: str, session) -> None:
-        """A session idled out: if its page is still open, say so (with the number) and close."""
-        ws = self.sockets.pop(key, None)
-        if ws is None or ws.closed:
-            return
-        closing = self.engine.standalone("idle_cleared", session.lang, WEB)
-        await self._send(ws, {"type": "replies", "replies": [_reply(closing)]})
-        await self._send(ws, {"type": "ended"})
-        await ws.close()
-
-    async def close_all(self, app: web.Application) -> None:
-        """Shutdown: close every open socket (1001, going away); the page shows the number."""
-        sockets = list(self.sockets.values())
-        self.sockets.clear()
-        await asyncio.gather(*(ws.close(code=1001, message=b"server restarting") for ws in sockets if not ws.closed), return_exceptions=True)
-
-
-def _parse(data: str) -> dict | None:
-    try:
-        frame = json.loads(data)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(frame, dict) or frame.get("type") not in ("start", "resume", "message", "choice", "exit"):
-        return None
-    return frame
-
-
-def _reply(reply: Reply) -> dict:
-    return {"text": reply.text, "kind": reply.kind.value, "lang": reply.lang, "options": [{"id": o.id, "label": o.label} for o in reply.options]}
+        return await self.sockets.serve(request)
 
 
 def _html_attr(value: str) -> str:

@@ -153,6 +153,14 @@ class Engine:
         """For the gateway when something below the engine fails: sorry, and the number."""
         return self._compose_message("degraded", lang, channel)
 
+    def option(self, option_id_: str, lang: str) -> Option | None:
+        """The flow's option ``option_id_`` as a button in ``lang``, wherever it is offered (None if nowhere)."""
+        for state in self.flow.states.values():
+            for o in state.options:
+                if o.id == option_id_:
+                    return Option(option_id(o.id, lang), o.label.get(lang))
+        return None
+
     def guess_language(self, text: str) -> str:
         """The language a message is written in, for replies made without a session (store down, flood)."""
         return self._detect(normalise(text))

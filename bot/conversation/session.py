@@ -35,6 +35,10 @@ class Session:
     def new(cls, state: str, now: float, lang: str = "en") -> "Session":
         return cls(state=state, started_at=now, last_seen=now, lang=lang)
 
+    def copy(self) -> "Session":
+        """A copy that shares nothing mutable: what a store hands out and keeps."""
+        return Session(self.state, self.started_at, self.last_seen, self.lang, dict(self.slots), list(self.message_ids), self.reach)
+
     def idle_for(self, now: float) -> float:
         return now - self.last_seen
 

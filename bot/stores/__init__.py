@@ -8,9 +8,9 @@ disk, and key everything by a keyed hash of the chat id or phone number
 from __future__ import annotations
 
 from bot.config import Settings
-from bot.stores.base import SessionStore, StoreUnavailable
+from bot.stores.base import SessionStore, StoreUnavailable, Turn
 
-__all__ = ["SessionStore", "StoreUnavailable", "open_session_store"]
+__all__ = ["SessionStore", "StoreUnavailable", "Turn", "open_session_store"]
 
 
 async def open_session_store(settings: Settings) -> SessionStore:
@@ -18,7 +18,7 @@ async def open_session_store(settings: Settings) -> SessionStore:
     if settings.redis_url:
         from bot.stores.redis import RedisStore
 
-        return RedisStore(settings.redis_url, settings.hash_secret, idle_seconds=settings.session_idle_seconds)
+        return RedisStore(settings.redis_url, settings.hash_secret, idle_seconds=settings.session_idle_seconds, max_connections=settings.redis_max_connections)
     from bot.stores.memory import MemoryStore
 
     return MemoryStore()

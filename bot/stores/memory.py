@@ -5,6 +5,10 @@ Nothing is written anywhere: a session is an object in a dict until the
 person ends it or the idle reaper claims it, and then it is dropped. Locks
 and rate-limit counters are dropped with it, so nothing named by the
 person's key outlives the session.
+
+It keeps the same promises as the Redis store, so the two behave alike:
+``load`` hands out a copy and ``save`` keeps one (a change that was never
+saved is not in the store), and the reaper skips a session whose lock is held.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import asyncio
 import time
 
 from bot.conversation.session import Session
+from bot.stores.base import Turn
 
 SWEEP_SECONDS = 5.0
 
@@ -60,11 +65,43 @@ class MemoryStore:
         self._next_sweep = 0.0
         self._clock = clock
 
+    # --- one message ---------------------------------------------------------------
+
+    async def begin(self, key: str, *, limit: int, window: int, seen: str = "", seen_ttl: int = 0) -> Turn:
+        if seen and await self.seen_once(seen, seen_ttl):
+            return Turn(key, duplicate=True)
+        count = await self.hit(key, limit, window)
+        if count > limit:
+            return Turn(key, count=count)
+        hold = _KeyLock(self._locks, key)
+        await hold.__aenter__()
+        return Turn(key, count=count, admitted=True, session=await self.load(key), hold=hold)
+
+    async def finish(self, turn: Turn, session: Session | None) -> None:
+        try:
+            if session is None:
+                await self.delete(turn.key)
+            else:
+                await self.save(turn.key, session)
+        finally:
+            await self.release(turn)
+
+    async def release(self, turn: Turn) -> None:
+        hold, turn.hold = turn.hold, None
+        if isinstance(hold, _KeyLock):
+            await hold.__aexit__(None, None, None)
+
+    async def seen_once(self, name: str, ttl: int) -> bool:
+        return await self.hit(name, 1, ttl) > 1
+
+    # --- sessions ------------------------------------------------------------------
+
     async def load(self, key: str) -> Session | None:
-        return self._sessions.get(key)
+        session = self._sessions.get(key)
+        return None if session is None else session.copy()
 
     async def save(self, key: str, session: Session) -> None:
-        self._sessions[key] = session
+        self._sessions[key] = session.copy()
 
     async def delete(self, key: str) -> None:
         self._sessions.pop(key, None)
@@ -92,7 +129,7 @@ class MemoryStore:
             del self._hits[key]
 
     async def pop_idle(self, now: float, idle_seconds: float) -> list[tuple[str, Session]]:
-        idle = [(k, s) for k, s in self._sessions.items() if now - s.last_seen > idle_seconds]
+        idle = [(k, s) for k, s in self._sessions.items() if now - s.last_seen > idle_seconds and k not in self._locks]
         for key, _ in idle:
             await self.delete(key)
         return idle

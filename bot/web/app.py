@@ -1,9 +1,10 @@
 """The aiohttp application: one server for the webhooks, the web chat and the on-call endpoints.
 
-Built in one factory from a :class:`Runtime`. Each channel module that is
-switched on by configuration adds its own routes through ``setup(app,
-runtime)``; the on-call endpoints (/healthz, /readyz, /metrics) are always
-there. Background work (the idle reaper, the callback dispatcher, Telegram
+Built in one factory from a :class:`Runtime`. Each channel module names its
+``CHANNEL`` and adds its own routes through ``setup(app, port)`` when its
+configuration switches it on; it gets the channel's port
+(bot/channels/port.py), never the runtime. The on-call endpoints (/healthz,
+/readyz, /metrics) are always there. Background work (the idle reaper, the callback dispatcher, Telegram
 polling) starts and stops with the app through ``cleanup_ctx``.
 """
 
@@ -17,14 +18,14 @@ import logging
 from aiohttp import web
 
 from bot.runtime import Runtime
-from bot.web.readiness import CHECKS
+from bot.web.readiness import CHECKS, register_check
 
 log = logging.getLogger(__name__)
 
 RUNTIME = web.AppKey("runtime", Runtime)
 REAP_INTERVAL_SECONDS = 30.0
 
-# Channel modules, each with setup(app, runtime) -> None; a module missing here is skipped.
+# Channel modules, each with CHANNEL and setup(app, port) -> None; a module missing here is skipped.
 CHANNEL_MODULES = ("bot.channels.webchat", "bot.channels.telegram", "bot.channels.twilio_sms", "bot.channels.notify_sms")
 ONCALL_MODULES = ("bot.web.health",)
 
@@ -42,14 +43,16 @@ def create_app(runtime: Runtime) -> web.Application:
     # channels and closes after them, so work a channel finishes at shutdown still has them.
     app.cleanup_ctx.append(_background)
     app.router.add_get("/healthz", healthz)
-    for name in ONCALL_MODULES + CHANNEL_MODULES:
+    for name in ONCALL_MODULES:
+        importlib.import_module(name).setup(app, runtime)
+    for name in CHANNEL_MODULES:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
             if exc.name != name:
                 raise
             continue
-        module.setup(app, runtime)
+        module.setup(app, runtime.port(module.CHANNEL, lambda check: register_check(app, check)))
     return app
 
 

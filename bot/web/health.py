@@ -12,7 +12,7 @@ check is ok and 503 otherwise, with a small JSON body::
 "degraded" is still 200: the bot does its job, but something the on-call team
 should look at is off (a callback overdue, a Telegram backlog).
 
-``GET /metrics`` is Prometheus text from :data:`bot.metrics.REGISTRY`. The
+``GET /metrics`` is Prometheus text from the runtime's metrics registry (:data:`bot.metrics.DEFAULT` unless a test gave another). The
 gauges that describe the present (active sessions, the callback outbox,
 readiness) are refreshed at scrape time, each under a timeout. With
 ``FRONTDOOR_METRICS_TOKEN`` set it needs ``Authorization: Bearer <token>``.
@@ -32,11 +32,12 @@ from functools import partial
 from aiohttp import web
 from prometheus_client.exposition import choose_encoder
 
-from bot import metrics
+from bot.metrics import Metrics
 from bot.runtime import Runtime
 from bot.web import oncall_checks
 from bot.web.loop_lag import loop_lag_ctx
-from bot.web.readiness import Check, CheckFn, checks, register_check
+from bot.checks import Check, CheckFn
+from bot.web.readiness import checks, register_check
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ async def _run_one(fn: CheckFn, timeout: float) -> Check:
         return Check(check_name(fn), False, "error", {})
 
 
-async def evaluate(fns: list[CheckFn], timeout: float = CHECK_TIMEOUT_SECONDS) -> Report:
+async def evaluate(fns: list[CheckFn], metrics: Metrics, timeout: float = CHECK_TIMEOUT_SECONDS) -> Report:
     """Run every check at once; the answer takes as long as the slowest, at most ``timeout``."""
     results = tuple(await asyncio.gather(*(_run_one(fn, timeout) for fn in fns)))
     if not all(c.ok for c in results):
@@ -116,8 +117,9 @@ class Readiness:
     Redis hanging, that must not pile up one stuck ping per request.
     """
 
-    def __init__(self, app: web.Application, timeout: float | None = None) -> None:
+    def __init__(self, app: web.Application, metrics: Metrics, timeout: float | None = None) -> None:
         self.app = app
+        self.metrics = metrics
         self.timeout = timeout
         self.shutting_down = False
         self._running: asyncio.Task[Report] | None = None
@@ -127,7 +129,7 @@ class Readiness:
             return Report("shutting_down", ())
         if self._running is None or self._running.done():
             timeout = self.timeout if self.timeout is not None else CHECK_TIMEOUT_SECONDS
-            self._running = asyncio.ensure_future(evaluate(checks(self.app), timeout))
+            self._running = asyncio.ensure_future(evaluate(checks(self.app), self.metrics, timeout))
         return await asyncio.shield(self._running)
 
 
@@ -146,7 +148,7 @@ def _authorised(request: web.Request, token: str) -> bool:
 
 async def _refresh_gauges(request: web.Request, runtime: Runtime) -> None:
     try:
-        metrics.ACTIVE_SESSIONS.set(await asyncio.wait_for(runtime.store.count(), COUNT_TIMEOUT_SECONDS))
+        runtime.metrics.ACTIVE_SESSIONS.set(await asyncio.wait_for(runtime.store.count(), COUNT_TIMEOUT_SECONDS))
     except Exception as exc:
         log.warning("could not count sessions for /metrics", extra={"event": "count_failed", "error": type(exc).__name__})
     # The readiness run also refreshes the callback outbox gauges and frontdoor_ready.
@@ -161,7 +163,7 @@ def _metrics_handler(runtime: Runtime):
             return web.json_response({"error": "unauthorised"}, status=401, headers={"WWW-Authenticate": "Bearer"})
         await _refresh_gauges(request, runtime)
         encoder, content_type = choose_encoder(request.headers.get("Accept", ""))  # Prometheus text or OpenMetrics
-        return web.Response(body=encoder(metrics.REGISTRY), headers={"Content-Type": content_type, "Cache-Control": "no-store"})
+        return web.Response(body=encoder(runtime.metrics.registry), headers={"Content-Type": content_type, "Cache-Control": "no-store"})
 
     return metrics_endpoint
 
@@ -175,8 +177,8 @@ def setup(app: web.Application, runtime: Runtime) -> None:
     register_check(app, _named(partial(oncall_checks.store_check, runtime), oncall_checks.STORE))
     register_check(app, _named(partial(oncall_checks.callbacks_check, runtime), oncall_checks.CALLBACKS))
     register_check(app, _named(partial(oncall_checks.config_check, runtime.settings), oncall_checks.CONFIG))
-    app[READINESS] = Readiness(app)
+    app[READINESS] = Readiness(app, runtime.metrics)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", _metrics_handler(runtime))
     app.on_shutdown.append(_mark_shutting_down)
-    app.cleanup_ctx.append(loop_lag_ctx)
+    app.cleanup_ctx.append(loop_lag_ctx(runtime.metrics))

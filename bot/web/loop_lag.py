@@ -19,26 +19,31 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from bot.metrics import EVENT_LOOP_LAG
+from bot.metrics import DEFAULT, Metrics
 
 INTERVAL_SECONDS = 0.5
 WINDOW = 20  # samples: the gauge shows the worst of the last ~10 seconds
 
 
-async def measure_forever(interval: float = INTERVAL_SECONDS, window: int = WINDOW) -> None:
+async def measure_forever(interval: float = INTERVAL_SECONDS, window: int = WINDOW, metrics: Metrics = DEFAULT) -> None:
     loop = asyncio.get_running_loop()
     recent: deque[float] = deque(maxlen=window)
     while True:
         asked = loop.time()
         await asyncio.sleep(interval)
         recent.append(max(0.0, loop.time() - asked - interval))
-        EVENT_LOOP_LAG.set(max(recent))
+        metrics.EVENT_LOOP_LAG.set(max(recent))
 
 
-async def loop_lag_ctx(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx entry: the sampler runs for the life of the app."""
-    task = asyncio.create_task(measure_forever(), name="loop-lag")
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+def loop_lag_ctx(metrics: Metrics = DEFAULT):
+    """A cleanup_ctx entry: the sampler runs for the life of the app."""
+
+    async def sampling(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(measure_forever(metrics=metrics), name="loop-lag")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return sampling
+

@@ -27,9 +27,8 @@ import logging
 from typing import Any
 
 from bot.config import Settings
-from bot.metrics import CALLBACK_OLDEST_AGE, CALLBACK_WAITING
 from bot.runtime import Runtime
-from bot.web.readiness import Check
+from bot.checks import Check
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +57,8 @@ async def callbacks_check(runtime: Runtime) -> Check:
     writable = bool(_field(health, "writable", True))
     waiting = int(_field(health, "waiting", 0) or 0)
     oldest = float(_field(health, "oldest_waiting_seconds", 0.0) or 0.0)
-    CALLBACK_WAITING.set(waiting)
-    CALLBACK_OLDEST_AGE.set(oldest)
+    runtime.metrics.CALLBACK_WAITING.set(waiting)
+    runtime.metrics.CALLBACK_OLDEST_AGE.set(oldest)
     threshold = runtime.settings.callback_alert_seconds
     detail: dict[str, float | int | str | bool] = {
         "offered": True,

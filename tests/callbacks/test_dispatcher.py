@@ -68,11 +68,11 @@ async def test_webhook_down_refused_then_500s_then_timeouts_then_back(outbox, tm
     r = Receiver()  # not listening yet: connection refused
     sink = WebhookSink(r.url, SECRET, timeout=0.3)
     svc = service(outbox, [sink], alert_seconds=0.2, attempt_timeout=1.0)
-    failures_before = sample(metrics.SINK_FAILURES, sink="webhook")
+    failures_before = sample(metrics.DEFAULT.SINK_FAILURES, sink="webhook")
     await svc.start()
     try:
         rid = await svc.submit(details())
-        await eventually(lambda: sample(metrics.SINK_FAILURES, sink="webhook") >= failures_before + 3)
+        await eventually(lambda: sample(metrics.DEFAULT.SINK_FAILURES, sink="webhook") >= failures_before + 3)
         await r.start()
         r.mode = "error"
         await eventually(lambda: r.hits >= 2)
@@ -82,7 +82,7 @@ async def test_webhook_down_refused_then_500s_then_timeouts_then_back(outbox, tm
         health = await svc.health()
         assert health["degraded"] is True and health["waiting"] == 1 and health["oldest_waiting_seconds"] > 0.2
         assert health["writable"] is True and health["sinks"] == ["webhook"]
-        assert sample(metrics.CALLBACK_WAITING) == 1 and sample(metrics.CALLBACK_OLDEST_AGE) > 0.2
+        assert sample(metrics.DEFAULT.CALLBACK_WAITING) == 1 and sample(metrics.DEFAULT.CALLBACK_OLDEST_AGE) > 0.2
         recovered = time.monotonic()
         r.mode = "ok"
         await eventually(lambda: len(r.bodies) >= 1)
@@ -92,7 +92,7 @@ async def test_webhook_down_refused_then_500s_then_timeouts_then_back(outbox, tm
         assert r.ids() == [rid]
         health = await svc.health()
         assert health["waiting"] == 0 and health["degraded"] is False
-        assert sample(metrics.CALLBACK_WAITING) == 0 and sample(metrics.CALLBACK_OLDEST_AGE) == 0
+        assert sample(metrics.DEFAULT.CALLBACK_WAITING) == 0 and sample(metrics.DEFAULT.CALLBACK_OLDEST_AGE) == 0
     finally:
         await svc.stop()
         await sink.close()

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 from bot.callbacks.outbox_sqlite import SQLiteOutbox
 from bot.config import load
+from bot.metrics import Metrics
 from bot.web.oncall_checks import callbacks_check
 from tests.callbacks.conftest import MemorySink, details, service
 from tests.callbacks.test_unwritable import read_only
@@ -14,7 +15,7 @@ from tests.support import eventually
 
 def runtime(tmp_path, svc, alert: str = "300"):
     settings = load({"FRONTDOOR_ENV": "test", "FRONTDOOR_DATA_DIR": str(tmp_path), "FRONTDOOR_CALLBACK_ALERT_SECONDS": alert})
-    return SimpleNamespace(callbacks=svc, settings=settings)
+    return SimpleNamespace(callbacks=svc, settings=settings, metrics=Metrics())
 
 
 async def test_ready_then_overdue_then_ready_again(tmp_path):

@@ -21,7 +21,8 @@ from tests.oncall.conftest import FakeCallbacks, env
 
 
 class HeldStore:
-    """Wraps the real store; ``save`` waits until the test lets it go, so a message stays in flight."""
+    """Wraps the real store; ``finish`` (the save at a message's end) waits until the test lets it go,
+    so a message stays in flight."""
 
     def __init__(self, inner, events: list[str]) -> None:
         self.inner = inner
@@ -29,10 +30,10 @@ class HeldStore:
         self.saving = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def save(self, key, session) -> None:
+    async def finish(self, turn, session) -> None:
         self.saving.set()
         await self.release.wait()
-        await self.inner.save(key, session)
+        await self.inner.finish(turn, session)
         self.events.append("message saved")
 
     async def close(self) -> None:

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from bot.channels.telegram.clear import CLEAR_TTL_SECONDS, MemoryClearRecords, RedisClearRecords
+from bot.stores.clear_records import CLEAR_TTL_SECONDS, MemoryClearRecords, RedisClearRecords
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 

@@ -74,10 +74,10 @@ async def test_a_repeated_update_id_runs_once_and_its_coroutine_is_closed():
 async def test_the_shared_duplicate_check_spans_replicas_and_a_failing_one_is_ignored():
     seen_elsewhere = {7}
 
-    async def shared(update_id: int) -> bool:
-        if update_id == 9:
+    async def shared(update_id: str) -> bool:
+        if update_id == "9":
             raise ConnectionError("store down")
-        return update_id in seen_elsewhere
+        return int(update_id) in seen_elsewhere
 
     ran = []
 

@@ -101,7 +101,7 @@ async def test_a_dropped_connection_comes_back_to_the_same_conversation(served, 
     await bot_says(page, "What number")
     from bot.channels.webchat import SOCKETS
 
-    for ws in list(served.server.app[SOCKETS].values()):
+    for ws in list(served.server.app[SOCKETS].by_key.values()):
         await ws.close()  # the network drops
     await page.locator("#status", has_text="Connection lost").wait_for()
     await page.locator("#status", has_text=re.compile("^$")).wait_for()  # reconnected

@@ -22,39 +22,29 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from typing import TYPE_CHECKING
 
 from telegram import ChatMember, ChatMemberUpdated, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 
-from bot import metrics
-from bot.channels.telegram.clear import ClearRecords
+from bot.channels.port import ChannelPort, ClearRecords, Delivery, Says
 from bot.channels.telegram.inbound import TG, read_message
 from bot.channels.telegram.send import Blocked, Sender
-from bot.conversation.events import ClearChat, Inbound, Option, Reply, SendContactCard
-from bot.conversation.render import option_id
+from bot.conversation.events import ClearChat, Inbound, Reply, SendContactCard
 from bot.conversation.session import Session
-from bot.gateway import Delivery
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-CLEAR_OPTION = "clear_chat"  # the flow's option id on the data and end states
 MAX_CHOICE = 64  # Telegram's limit for callback_data
 SEALED_CACHE = 10_000
 
 
 class TelegramAdapter:
-    def __init__(self, runtime: "Runtime", sender: Sender, records: ClearRecords) -> None:
-        self.runtime = runtime
-        self.gateway = runtime.gateway
-        self.engine = runtime.engine
+    def __init__(self, port: ChannelPort, sender: Sender, records: ClearRecords) -> None:
+        self.port = port
         self.sender = sender
         self.records = records
         self.username = ""  # the bot's @name, known once getMe has answered
-        self.staff_chat = runtime.settings.telegram_staff_chat_id
+        self.staff_chat = port.settings.telegram_staff_chat_id
         self._sealed: OrderedDict[str, str] = OrderedDict()
 
     # --- PTB's entry point ------------------------------------------------------------
@@ -75,7 +65,7 @@ class TelegramAdapter:
         if chat is None or chat.type != ChatType.PRIVATE:
             return
         try:
-            await self.sender.reply(chat.id, self.engine.fallback_reply("en", TG))
+            await self.sender.reply(chat.id, self.port.fallback())
         except Exception:
             pass  # Telegram itself is failing; the error above is already logged
 
@@ -100,7 +90,7 @@ class TelegramAdapter:
             return
         reading = read_message(message)
         if reading.shared:
-            metrics.TELEGRAM_SHARES.inc()
+            self.port.metrics.TELEGRAM_SHARES.inc()
         await self._converse(chat.id, reading.inbound, (message.message_id,))
 
     async def _pressed(self, update: Update, chat_id: int) -> None:
@@ -122,7 +112,7 @@ class TelegramAdapter:
     async def _converse(self, chat_id: int, inbound: Inbound, ids: tuple[int, ...], pressed: int = 0) -> None:
         key = self._key(chat_id)
         reach = self._reach(key, chat_id)
-        delivery = await self.gateway.handle(TG, key, inbound, reach=reach, message_ids=ids)
+        delivery = await self.port.handle(key, inbound, reach=reach, message_ids=ids)
         try:
             await self._deliver(chat_id, key, delivery, pressed)
         except Blocked:
@@ -138,7 +128,7 @@ class TelegramAdapter:
             # end or idle message: then the conversation it belonged to is already over.
             after_end = bool(pressed) and pressed not in delivery.message_ids
             await self.sender.delete(chat_id, set(delivery.message_ids) | set(kept) | ({pressed} if pressed else set()))
-            cleared = self.engine.standalone("chat_cleared", lang, TG).text
+            cleared = self.port.says(Says.CHAT_CLEARED, lang).text
             replies = [Reply(cleared, r.options, r.kind, r.lang) for r in replies[:1]] + replies[1:]
         sent: list[int] = []
         for reply in replies:
@@ -146,7 +136,7 @@ class TelegramAdapter:
             if message_id:
                 sent.append(message_id)
         if delivery.wants(SendContactCard):
-            card = await self.sender.contact_card(chat_id, self.engine.standalone("contact_card_name", lang, TG).text)
+            card = await self.sender.contact_card(chat_id, self.port.says(Says.CONTACT_CARD_NAME, lang).text)
             if card:
                 sent.append(card)
         if delivery.ended:
@@ -154,38 +144,30 @@ class TelegramAdapter:
         elif after_end:
             # Nothing is left to talk about: don't leave a session behind to idle out
             # and post a closing message into a chat that was just cleared.
-            await self.gateway.end(key, "user")
+            await self.port.end(key, "user")
         else:
-            await self.gateway.remember_sent(key, tuple(sent))
+            await self.port.remember_sent(key, tuple(sent))
 
     async def _blocked(self, key: str) -> None:
         self._sealed.pop(key, None)
-        await self.gateway.end(key, "blocked")
+        await self.port.end(key, "blocked")
         await self._take_record(key)
 
     # --- ends outside a message -----------------------------------------------------------
 
     async def on_idle(self, key: str, session: Session) -> None:
         """The closing message when a session idles out, so the end is never silent."""
-        raw = self.runtime.sealer.open(session.reach) if session.reach else None
+        raw = self.port.sealer.open(session.reach) if session.reach else None
         if raw is None or not raw.lstrip("-").isdigit():
             return
         chat_id = int(raw)
-        closing = self.engine.standalone("idle_cleared", session.lang, TG)
-        option = self.clear_option(session.lang)
+        closing = self.port.says(Says.IDLE_CLEARED, session.lang)
+        option = self.port.clear_option(session.lang)
         try:
             sent = await self.sender.reply(chat_id, Reply(closing.text, (option,) if option else ()))
         except Blocked:
             return
         await self._keep_record(key, tuple(session.message_ids) + ((sent,) if sent else ()))
-
-    def clear_option(self, lang: str) -> Option | None:
-        """The flow's own "delete this conversation" button, for the idle closing message."""
-        for state in self.engine.flow.states.values():
-            for o in state.options:
-                if o.id == CLEAR_OPTION:
-                    return Option(option_id(o.id, lang), o.label.get(lang))
-        return None
 
     # --- groups and channels ------------------------------------------------------------
 
@@ -209,16 +191,16 @@ class TelegramAdapter:
         words = message.text or message.caption
         if not words:
             return  # service messages (someone joined) and bare media: nothing addressed to us
-        await self._private_only(chat_id, self.engine.guess_language(words))
+        await self._private_only(chat_id, self.port.language_of(words))
 
     async def _private_only(self, chat_id: int, lang: str = "en") -> None:
         """One short answer with the number and a way to talk privately, in the language
         the group wrote in (English unless Welsh is offered and the message reads as Welsh).
         Nothing is kept."""
-        reply = self.engine.standalone("private_only", lang, TG)
+        reply = self.port.says(Says.PRIVATE_ONLY, lang)
         markup = None
         if self.username:
-            label = self.engine.standalone("private_only_button", lang, TG).text
+            label = self.port.says(Says.PRIVATE_ONLY_BUTTON, lang).text
             markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, url=f"https://t.me/{self.username}")]])
         try:
             await self.sender.reply(chat_id, reply, markup)
@@ -228,7 +210,7 @@ class TelegramAdapter:
     # --- helpers ----------------------------------------------------------------------------
 
     def _key(self, chat_id: int) -> str:
-        return self.runtime.key(TG.value, str(chat_id))
+        return self.port.key(str(chat_id))
 
     def _reach(self, key: str, chat_id: int) -> str:
         """The sealed chat id for the idle message, sealed once per chat while it is active.
@@ -239,7 +221,7 @@ class TelegramAdapter:
         """
         reach = self._sealed.get(key)
         if reach is None:
-            reach = self.runtime.sealer.seal(str(chat_id))
+            reach = self.port.sealer.seal(str(chat_id))
             self._sealed[key] = reach
             if len(self._sealed) > SEALED_CACHE:
                 self._sealed.popitem(last=False)

@@ -27,8 +27,9 @@ from telegram.ext import Application, ExtBot, TypeHandler
 
 from bot.channels.telegram.order import ChatOrderedProcessor, SeenFn
 from bot.channels.telegram.request import AiohttpRequest
-from bot.channels.telegram.send import CountingRateLimiter
+from bot.channels.telegram.pacing import CountingRateLimiter
 from bot.config import Settings
+from bot.metrics import DEFAULT, Metrics
 
 # Only what the adapter handles: no edits, no channel posts, no inline queries.
 # my_chat_member is here so a person who blocks the bot ends their session.
@@ -86,6 +87,7 @@ def build_application(
     seen: SeenFn | None = None,
     max_running: int = 64,
     polling_request: TrackedRequest | None = None,
+    metrics: Metrics = DEFAULT,
 ) -> Application:
     """The PTB application for ``settings`` (webhook mode if a webhook URL is set, else polling)."""
     root = settings.telegram_api_url.rstrip("/")
@@ -95,7 +97,7 @@ def build_application(
         base_file_url=f"{root}/file/bot",
         request=AiohttpRequest(connection_pool_size=128, connect_timeout=5.0, read_timeout=10.0, write_timeout=10.0, pool_timeout=5.0),
         get_updates_request=(polling_request or polling_request_for()) if settings.telegram_polling else None,
-        rate_limiter=CountingRateLimiter(overall_max_rate=overall_max_rate, max_retries=RATE_LIMIT_RETRIES),
+        rate_limiter=CountingRateLimiter(overall_max_rate=overall_max_rate, max_retries=RATE_LIMIT_RETRIES, metrics=metrics),
     )
     builder = (
         Application.builder()

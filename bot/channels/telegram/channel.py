@@ -15,8 +15,10 @@ shutdown, so Telegram keeps updates for the next start.
 The pieces, one module each in this package: :mod:`.app` (PTB application),
 :mod:`.order` (per-chat order), :mod:`.webhook` (the route), :mod:`.inbound`
 and :mod:`.adapter` (translation), :mod:`.send` (limits, retries),
-:mod:`.request` (PTB's transport on aiohttp), :mod:`.clear` (ids for "delete
-this conversation" after an end), :mod:`.health` (readiness).
+:mod:`.pacing` (PTB's rate limiter, counted), :mod:`.request` (PTB's
+transport on aiohttp), :mod:`.health` (readiness). The ids kept for "delete
+this conversation" after an end come through the port
+(:mod:`bot.stores.clear_records`).
 """
 
 from __future__ import annotations
@@ -27,19 +29,18 @@ import logging
 
 from aiohttp import web
 
-from bot.channels.telegram import webhook
+from bot.channels.port import ChannelPort, ClearRecords
 from bot.channels.telegram.adapter import TelegramAdapter
 from bot.channels.telegram.app import ALLOWED_UPDATES, POLL_TIMEOUT_SECONDS, add_handler, build_application, polling_request_for
-from bot.channels.telegram.clear import ClearRecords, open_clear_records
 from bot.channels.telegram.health import TelegramHealth
+from bot.channels.telegram.inbound import TG
 from bot.channels.telegram.send import Sender
-from bot.conversation.events import Channel
-from bot.runtime import Runtime
-from bot.web.readiness import register_check
+from bot.channels.telegram.webhook import PATH as WEBHOOK_PATH
+from bot.channels.telegram.webhook import make_handler
 
 log = logging.getLogger(__name__)
 
-DEDUP_WINDOW_SECONDS = 3600
+CHANNEL = TG
 START_BACKOFF = (1.0, 2.0, 5.0, 10.0, 30.0)
 TELEGRAM = web.AppKey("telegram_channel", object)
 
@@ -49,22 +50,23 @@ class TelegramChannel:
 
     def __init__(
         self,
-        runtime: Runtime,
+        port: ChannelPort,
         *,
         records: ClearRecords | None = None,
         overall_max_rate: float = 30,
         retry_backoff: float = 0.5,
         start_backoff: tuple[float, ...] = START_BACKOFF,
     ) -> None:
-        settings = runtime.settings
-        self.runtime = runtime
+        settings = port.settings
+        self.port = port
         self.settings = settings
-        self.records = records or open_clear_records(settings.redis_url)
-        seen = self._shared_seen if settings.redis_url else None
+        self.records = records or port.records
+        # One process remembers recent update ids itself; replicas sharing Redis also ask each other.
+        seen = port.seen_once if settings.redis_url else None
         polling_request = polling_request_for() if settings.telegram_polling else None
-        self.application = build_application(settings, overall_max_rate=overall_max_rate, seen=seen, polling_request=polling_request)
-        self.sender = Sender(self.application.bot, backoff=retry_backoff)
-        self.adapter = TelegramAdapter(runtime, self.sender, self.records)
+        self.application = build_application(settings, overall_max_rate=overall_max_rate, seen=seen, polling_request=polling_request, metrics=port.metrics)
+        self.sender = Sender(self.application.bot, backoff=retry_backoff, metrics=port.metrics)
+        self.adapter = TelegramAdapter(port, self.sender, self.records)
         add_handler(self.application, self.adapter.on_update)
         self.application.add_error_handler(_on_error)
         self.health = TelegramHealth(
@@ -81,10 +83,6 @@ class TelegramChannel:
     @property
     def polling(self) -> bool:
         return self.settings.telegram_polling
-
-    async def _shared_seen(self, update_id: int) -> bool:
-        """Across replicas: has any of us taken this update id in the last hour?"""
-        return await self.runtime.store.hit(f"telegram-update:{update_id}", 1, DEDUP_WINDOW_SECONDS) > 1
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -153,8 +151,6 @@ class TelegramChannel:
                 await app.stop()
         with contextlib.suppress(Exception):
             await app.shutdown()
-        with contextlib.suppress(Exception):
-            await self.records.close()
 
     async def lifespan(self, _app: web.Application):
         """aiohttp cleanup_ctx: start in the background so the server is up at once."""
@@ -167,22 +163,21 @@ class TelegramChannel:
         await self.health.run()
 
 
-def setup(app: web.Application, runtime: Runtime) -> None:
+def setup(app: web.Application, port: ChannelPort) -> None:
     """Add the Telegram channel if FRONTDOOR_TELEGRAM_TOKEN is set; otherwise do nothing."""
-    if not runtime.settings.telegram_enabled:
+    if not port.settings.telegram_enabled:
         return
-    channel = TelegramChannel(runtime)
-    install(app, runtime, channel)
+    install(app, port, TelegramChannel(port))
 
 
-def install(app: web.Application, runtime: Runtime, channel: TelegramChannel) -> None:
+def install(app: web.Application, port: ChannelPort, channel: TelegramChannel) -> None:
     """Wire a built channel into the app (tests and the bench build it with their own options)."""
     app[TELEGRAM] = channel
     if not channel.polling:
-        handler = webhook.make_handler(channel.application, runtime.settings.telegram_webhook_secret, lambda: channel.ready)
-        app.router.add_post(webhook.PATH, handler)
-    runtime.gateway.on_idle(Channel.TELEGRAM, channel.adapter.on_idle)
-    register_check(app, channel.health.check)
+        handler = make_handler(channel.application, port.settings.telegram_webhook_secret, lambda: channel.ready, port.metrics)
+        app.router.add_post(WEBHOOK_PATH, handler)
+    port.on_idle(channel.adapter.on_idle)
+    port.add_check(channel.health.check)
     app.cleanup_ctx.append(channel.lifespan)
     app.on_shutdown.append(lambda _app: channel.stop())
 

@@ -24,7 +24,7 @@ from typing import Callable
 from telegram import Bot, WebhookInfo
 
 from bot.channels.telegram.app import POLL_TIMEOUT_SECONDS, TrackedRequest
-from bot.web.readiness import Check
+from bot.checks import Check
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from telegram.ext import BaseUpdateProcessor
 
 log = logging.getLogger(__name__)
 
-SeenFn = Callable[[int], Awaitable[bool]]
+SeenFn = Callable[[str], Awaitable[bool]]
 RECENT_IDS = 20_000
 PTB_SLOTS = 100_000  # PTB's own bound: effectively off; ours is ``max_running``
 
@@ -105,7 +105,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 
     async def _shared_seen(self, update_id: int) -> bool:
         try:
-            return await self._seen(update_id)  # type: ignore[misc]
+            return await self._seen(str(update_id))  # type: ignore[misc]
         except Exception:
             # The shared check is a second line; if the store is down, the local one stands.
             log.warning("shared duplicate check failed; relying on this process's memory", extra={"event": "dedup_unavailable"})

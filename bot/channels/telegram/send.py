@@ -4,8 +4,8 @@ Three layers keep a reply going out without breaking Telegram's rules:
 
 * PTB's :class:`~telegram.ext.AIORateLimiter` paces sends under Telegram's
   limits (30 messages a second overall, 20 a minute per group) and, when
-  Telegram still answers 429, waits ``retry_after`` and tries again. Our
-  subclass only counts those 429s.
+  Telegram still answers 429, waits ``retry_after`` and tries again
+  (:mod:`.pacing` counts those 429s).
 * :class:`Sender` retries transient failures (a timeout, a network error, a
   5xx from the Bot API) a few times with a short backoff.
 * When a send finally fails, it returns ``None`` and the caller carries on
@@ -23,17 +23,13 @@ import asyncio
 import json
 import logging
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable
+from typing import Any, Awaitable, Callable, Iterable, Protocol
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import AIORateLimiter
 
-from bot import metrics
 from bot.conversation.events import Option, Reply
-
-if TYPE_CHECKING:
-    from bot.channels.telegram.app import FrontdoorBot
+from bot.metrics import DEFAULT, Metrics
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +42,18 @@ class Blocked(Exception):
     """The person has blocked the bot (403): stop sending and end their session."""
 
 
-class CountingRateLimiter(AIORateLimiter):
-    """PTB's rate limiter, counting each 429 it meets before it waits and retries."""
+class TextBot(Protocol):
+    """What the sender needs of the bot: PTB's methods plus ``send_text`` (:class:`.app.FrontdoorBot`)."""
 
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
-        async def counted(*a: Any, **kw: Any):
-            try:
-                return await callback(*a, **kw)
-            except RetryAfter:
-                metrics.TELEGRAM_API_ERRORS.labels("retry_after").inc()
-                raise
+    async def send_text(self, chat_id: int, text: str, *, reply_markup: str | None = None, link_preview_options: str | None = None) -> int: ...
 
-        return await super().process_request(counted, args, kwargs, endpoint, data, rate_limit_args)
+    async def send_contact(self, chat_id: int, phone_number: str, first_name: str) -> Any: ...
+
+    async def answer_callback_query(self, callback_query_id: str) -> Any: ...
+
+    async def delete_messages(self, chat_id: int, message_ids: list[int]) -> Any: ...
+
+    async def delete_message(self, chat_id: int, message_id: int) -> Any: ...
 
 
 def error_kind(exc: BaseException) -> str:
@@ -92,8 +88,11 @@ def keyboard(reply: Reply) -> str | None:
 class Sender:
     """Sends replies, contact cards and deletions for one bot, with retries."""
 
-    def __init__(self, bot: "FrontdoorBot", *, attempts: int = 3, backoff: float = 0.5, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self, bot: TextBot, *, attempts: int = 3, backoff: float = 0.5, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, metrics: Metrics = DEFAULT
+    ) -> None:
         self.bot = bot
+        self.metrics = metrics
         self.attempts = attempts
         self.backoff = backoff
         self._sleep = sleep
@@ -166,8 +165,7 @@ class Sender:
         log.warning("telegram call gave up after retries", extra={"event": "telegram_gave_up", "method": method, "attempts": tries})
         return None
 
-    @staticmethod
-    def _count(method: str, exc: BaseException) -> None:
+    def _count(self, method: str, exc: BaseException) -> None:
         kind = error_kind(exc)
-        metrics.TELEGRAM_API_ERRORS.labels(kind).inc()
+        self.metrics.TELEGRAM_API_ERRORS.labels(kind).inc()
         log.info("telegram call failed", extra={"event": "telegram_error", "method": method, "kind": kind})

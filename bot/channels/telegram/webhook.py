@@ -27,7 +27,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from bot import metrics
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def _bytes(value: str) -> bytes:
     return value.encode("utf-8", "surrogateescape")
 
 
-def make_handler(application: Application, secret: str, ready: Callable[[], bool]) -> Handler:
+def make_handler(application: Application, secret: str, ready: Callable[[], bool], metrics: Metrics) -> Handler:
     expected = _bytes(secret)
 
     async def telegram_webhook(request: web.Request) -> web.StreamResponse:
@@ -71,7 +71,7 @@ def make_handler(application: Application, secret: str, ready: Callable[[], bool
 def _parse(body: bytes, application: Application) -> Update | None:
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(data, dict) or type(data.get("update_id")) is not int:
         return None

@@ -13,26 +13,15 @@ a conversation ends, so its existence says "this hashed chat talked to the
 bot recently" for that long; after it expires, the button can delete only the
 message it sits on and later ones. With Redis (several replicas) the record
 lives in Redis with the same TTL, so any replica can carry out the press;
-without Redis it lives in this process's memory.
+without Redis it lives in this process's memory. The protocol the channel
+sees is :class:`bot.channels.port.ClearRecords`.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Protocol
-
 CLEAR_TTL_SECONDS = 15 * 60
 _PREFIX = "frontdoor:clear:"
-
-
-class ClearRecords(Protocol):
-    async def add(self, key: str, message_ids: tuple[int, ...]) -> None:
-        """Keep these ids for ``key`` (adding to any kept already) for the TTL."""
-
-    async def take(self, key: str) -> tuple[int, ...]:
-        """The ids kept for ``key``, removing the record. Empty if none or expired."""
-
-    async def close(self) -> None: ...
 
 
 class MemoryClearRecords:
