@@ -11,6 +11,7 @@ Secrets (tokens, keys) are held here and nowhere else; ``Settings`` has no
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -70,6 +71,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("FRONTDOOR_METRICS_TOKEN", "", "If set, GET /metrics needs Authorization: Bearer <token>.", secret=True),
     Variable("FRONTDOOR_QUICK_EXIT_URL", "https://www.bbc.co.uk/weather", "Where the web chat's quick exit goes."),
     Variable("FRONTDOOR_WEBCHAT_ORIGINS", "", "Extra origins allowed to open the web chat socket (the widget on a partner site), comma-separated."),
+    Variable("FRONTDOOR_TRUSTED_PROXIES", "", "The TLS proxy's address(es): IP addresses or CIDR networks, comma-separated. X-Forwarded-For is believed only from these (the right-most address not on the list is the client). Empty: no forwarded header is believed."),
 )
 
 _NAMES = {v.name for v in VARIABLES}
@@ -92,6 +94,19 @@ def _int(name: str, raw: str, lo: int, hi: int) -> int:
     if not lo <= value <= hi:
         raise ConfigError(f"{name}={raw!r}: expected a whole number from {lo} to {hi}")
     return value
+
+
+def _networks(name: str, raw: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Addresses or CIDR networks. A network with host bits set (10.0.0.1/8) is refused: one host or all of them?"""
+    out = []
+    for item in (x.strip() for x in raw.split(",")):
+        if not item:
+            continue
+        try:
+            out.append(ipaddress.ip_network(item))
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r}: {item!r} is not an IP address or a CIDR network (e.g. 10.0.0.5 or 10.0.0.0/24)") from None
+    return tuple(out)
 
 
 def _url(name: str, raw: str, schemes: tuple[str, ...]) -> str:
@@ -143,6 +158,7 @@ class Settings:
     metrics_token: str = field(default="", repr=False)
     quick_exit_url: str = "https://www.bbc.co.uk/weather"
     webchat_origins: tuple[str, ...] = ()
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     hash_secret_generated: bool = False
 
     @property
@@ -234,6 +250,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         metrics_token=get("FRONTDOOR_METRICS_TOKEN"),
         quick_exit_url=_url("FRONTDOOR_QUICK_EXIT_URL", get("FRONTDOOR_QUICK_EXIT_URL"), ("https", "http")),
         webchat_origins=tuple(o.strip().rstrip("/") for o in get("FRONTDOOR_WEBCHAT_ORIGINS").split(",") if o.strip()),
+        trusted_proxies=_networks("FRONTDOOR_TRUSTED_PROXIES", get("FRONTDOOR_TRUSTED_PROXIES")),
     )
     _check_channels(settings)
     return settings

@@ -20,6 +20,12 @@ list, and everything else is dropped before it is formatted.
 Chat ids and phone numbers appear only as keyed hashes (:mod:`bot.identity`),
 which callers pass as ``key``. JSON lines in production, readable text in
 development and tests.
+
+The same handler paces records by their ``event`` (:class:`EventRateLimit`):
+an unpaced flood once wrote 435,604 "degraded" warnings (48 MB) in a minute,
+one per reply, which buries everything else and fills disks. Exact counts are
+the metrics' job; the log needs one line per event per interval and how many
+it held back.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ import re
 import sys
 import time
 import traceback
-from typing import Any
+from typing import Any, Callable
 
 from bot.config import Settings
 
@@ -58,6 +64,7 @@ ALLOWED_FIELDS = (
     "lang",
     "kind",
     "retry_in",
+    "suppressed",
 )
 _TOKEN = re.compile(r"\b\d{6,}:[A-Za-z0-9_-]{20,}")  # a Telegram bot token
 _DIGITS = re.compile(r"\+?\d[\d ]{5,}\d")  # chat ids, phone numbers in any spacing
@@ -121,10 +128,75 @@ class ReadableFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(settings: Settings, stream=None) -> logging.Handler:
-    """Put the one redacting handler on the root logger; remove any others."""
+class EventRateLimit(logging.Filter):
+    """Let the first record of each ``event`` through, then at most one per ``interval`` seconds.
+
+    The one let through after a quiet spell carries ``suppressed``: how many
+    records of that event were dropped since the last one written. ERROR and
+    above are counted apart from lower levels, so a flood of warnings can't
+    hide the first error of the same name. Records without ``event`` (third
+    parties) pass untouched.
+
+    Per record it costs a dict lookup and a clock read. Memory is capped at
+    ``max_events`` names (ours are constants, a few dozen); past the cap,
+    names that have been quiet for an interval are forgotten, and if none
+    has, new names share one overflow slot so they are still paced. Counts
+    left when a flood stops are written with that event's next record; they
+    are not lost, just late, and DEGRADED_REPLIES counts every one anyway.
+    No lock: under threads a count may be off by one, which is harmless.
+    """
+
+    OVERFLOW = "(other events)"
+
+    def __init__(self, interval: float = 10.0, max_events: int = 1024, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.interval = interval
+        self.max_events = max_events
+        self.clock = clock
+        self._seen: dict[tuple[str, bool], list] = {}  # (event, is_error) -> [last written at, dropped since]
+        self._swept_at = float("-inf")
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        event = record.__dict__.get("event")
+        if event is None:
+            return True
+        key = (event, record.levelno >= logging.ERROR)
+        now = self.clock()
+        slot = self._seen.get(key)
+        if slot is None:
+            if len(self._seen) >= self.max_events and not self._forget_quiet(now):
+                key = (self.OVERFLOW, key[1])
+                slot = self._seen.get(key)
+            if slot is None:
+                self._seen[key] = [now, 0]
+                return True
+        if now - slot[0] < self.interval:
+            slot[1] += 1
+            return False
+        if slot[1]:
+            record.suppressed = slot[1]
+        slot[0], slot[1] = now, 0
+        return True
+
+    def _forget_quiet(self, now: float) -> bool:
+        """Make room: drop names quiet for an interval with nothing held back. Sweeps at most once an interval."""
+        if now - self._swept_at < self.interval:
+            return False
+        self._swept_at = now
+        quiet = [k for k, (at, dropped) in list(self._seen.items()) if now - at >= self.interval and not dropped and k[0] != self.OVERFLOW]
+        for k in quiet:
+            self._seen.pop(k, None)
+        return bool(quiet)
+
+
+def configure_logging(settings: Settings, stream=None, *, clock: Callable[[], float] = time.monotonic) -> logging.Handler:
+    """Put the one redacting, event-pacing handler on the root logger; remove any others."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if settings.env == "production" else ReadableFormatter())
+    handler.addFilter(EventRateLimit(clock=clock))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

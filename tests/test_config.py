@@ -22,6 +22,10 @@ BASE = {"FRONTDOOR_ENV": "test"}
         ("FRONTDOOR_REDIS_URL", "localhost:6379", "expected a URL starting with redis://"),
         ("FRONTDOOR_LANGUAGES", "fr", "FRONTDOOR_LANGUAGES"),
         ("FRONTDOOR_SMTP_STARTTLS", "maybe", "FRONTDOOR_SMTP_STARTTLS"),
+        ("FRONTDOOR_TRUSTED_PROXIES", "proxy.internal", "FRONTDOOR_TRUSTED_PROXIES"),
+        ("FRONTDOOR_TRUSTED_PROXIES", "10.0.0.1, 10.0.0.300", "FRONTDOOR_TRUSTED_PROXIES"),
+        ("FRONTDOOR_TRUSTED_PROXIES", "10.0.0.0/33", "FRONTDOOR_TRUSTED_PROXIES"),
+        ("FRONTDOOR_TRUSTED_PROXIES", "10.0.0.1/8", "FRONTDOOR_TRUSTED_PROXIES"),  # host bits set: one host or a network?
     ],
 )
 def test_bad_values_name_the_variable(name, value, expect):
@@ -47,6 +51,16 @@ def test_defaults_are_the_embedded_default():
     s = load(BASE)
     assert (s.host, s.port, s.session_idle_seconds, s.rate_limit_per_minute) == ("127.0.0.1", 8080, 1800, 10)
     assert s.allow_fictional_numbers and not s.telegram_enabled and not s.redis_url
+
+
+def test_trusted_proxies_are_addresses_or_networks_and_none_by_default():
+    from ipaddress import ip_address
+
+    assert load(BASE).trusted_proxies == ()
+    trusted = load({**BASE, "FRONTDOOR_TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.1 ,2001:db8::/32,"}).trusted_proxies
+    assert len(trusted) == 3
+    inside = [any(ip_address(a) in net for net in trusted) for a in ("10.9.8.7", "192.0.2.1", "2001:db8::5", "192.0.2.2", "11.0.0.1")]
+    assert inside == [True, True, True, False, False]
 
 
 def test_secrets_are_not_in_repr():

@@ -18,6 +18,7 @@ import logging
 from aiohttp import web
 
 from bot.runtime import Runtime
+from bot.web.proxies import TrustedProxies
 from bot.web.readiness import CHECKS, register_check
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,11 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def create_app(runtime: Runtime) -> web.Application:
-    app = web.Application(client_max_size=64 * 1024, middlewares=[_errors_middleware])
+    middlewares = [_errors_middleware]
+    if runtime.settings.trusted_proxies:
+        # Outermost, so every handler and middleware sees the real client's address.
+        middlewares.insert(0, TrustedProxies(runtime.settings.trusted_proxies).middleware)
+    app = web.Application(client_max_size=64 * 1024, middlewares=middlewares)
     app[RUNTIME] = runtime
     app[CHECKS] = []
     # First in, last out: the runtime (stores, callback dispatcher) starts before the
