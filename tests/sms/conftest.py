@@ -98,7 +98,7 @@ class FakeNotify:
 
 
 @contextlib.asynccontextmanager
-async def sms_app(tmp_path, **env: str) -> AsyncIterator[tuple[TestClient, object]]:
+async def sms_app(tmp_path, metrics=None, **env: str) -> AsyncIterator[tuple[TestClient, object]]:
     values = {
         "FRONTDOOR_ENV": "development",  # the console sink stands in for the crisis team
         "FRONTDOOR_DATA_DIR": str(tmp_path),
@@ -107,7 +107,7 @@ async def sms_app(tmp_path, **env: str) -> AsyncIterator[tuple[TestClient, objec
         "FRONTDOOR_PUBLIC_URL": PUBLIC_URL,
     }
     values.update(env)
-    runtime = await open_runtime(load(values))
+    runtime = await open_runtime(load(values), metrics=metrics)
     client = TestClient(TestServer(create_app(runtime)))
     await client.start_server()
     try:

@@ -83,9 +83,9 @@ async def fake_api() -> AsyncIterator[FakeBotAPI]:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(tmp_path, fake: FakeBotAPI, **env: str) -> AsyncIterator[Bot]:
+async def running_bot(tmp_path, fake: FakeBotAPI, metrics=None, **env: str) -> AsyncIterator[Bot]:
     settings = load(settings_env(tmp_path, fake.url, **env))
-    runtime = await open_runtime(settings)
+    runtime = await open_runtime(settings, metrics=metrics)
     app = create_app(runtime)
     client = TestClient(TestServer(app))
     await client.start_server()

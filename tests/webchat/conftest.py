@@ -38,11 +38,11 @@ class Served:
 
 
 @contextlib.asynccontextmanager
-async def serve(tmp_path, **env: str) -> AsyncIterator[Served]:
+async def serve(tmp_path, metrics=None, **env: str) -> AsyncIterator[Served]:
     values = {"FRONTDOOR_ENV": "development",  # the console sink stands in for the crisis team
                "FRONTDOOR_DATA_DIR": str(tmp_path), "FRONTDOOR_HASH_SECRET": "w" * 32}
     values.update(env)
-    runtime = await open_runtime(load(values))
+    runtime = await open_runtime(load(values), metrics=metrics)
     server = TestServer(create_app(runtime), host="127.0.0.1")
     await server.start_server()
     try:
