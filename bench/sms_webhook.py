@@ -6,7 +6,10 @@ Two servers, each in its own process pinned to CPU 0, measured in turns:
   kind of TwiML, with no signature check and no conversation: the floor;
 * ``bot``: ``frontdoor``'s real app (signature check with Twilio's
   RequestValidator, keywords, duplicate check, rate limit, session store,
-  triage, engine, TwiML).
+  triage, engine, TwiML), sessions in memory;
+* ``bot-redis``: the same app with sessions on the machine's Redis (database
+  10, flushed): two round trips a message (bot/stores/redis_scripts.py).
+  Issue 15's goal: at least 0.3x the bare rate, no degraded reply.
 
 The load generator is this process, pinned to CPU 1, an aiohttp client with
 32 connections; every request is signed beforehand (as Twilio would), each
@@ -34,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from aiohttp import ClientSession, TCPConnector, web  # noqa: E402
 
 TOKEN = "bench-twilio-auth-token"
+REDIS_DB = "redis://127.0.0.1:6379/10"
 SCRIPT = ("hi", "2", "this number", "1", "menu")  # a conversation a sender texts
 
 
@@ -63,6 +67,11 @@ def serve(kind: str, port_file: str) -> None:
             from bot.web.app import create_app
 
             env = {"FRONTDOOR_ENV": "development", "FRONTDOOR_DATA_DIR": tempfile.mkdtemp(), "FRONTDOOR_TWILIO_AUTH_TOKEN": TOKEN, "FRONTDOOR_LOG_LEVEL": "ERROR", "FRONTDOOR_RATE_LIMIT_PER_MINUTE": "100"}
+            if kind == "bot-redis":
+                import redis
+
+                redis.Redis.from_url(REDIS_DB).flushdb()
+                env.update({"FRONTDOOR_REDIS_URL": REDIS_DB, "FRONTDOOR_HASH_SECRET": "bench-hash-secret-0123456789abcdef"})
             import logging
 
             logging.basicConfig(level=logging.ERROR)
@@ -134,7 +143,7 @@ async def measure(kind: str, count: int, concurrency: int, offset: int) -> tuple
 
 async def run(count: int, concurrency: int, rounds: int) -> None:
     _pin(1)
-    results: dict[str, list[tuple[float, float, float]]] = {"bare": [], "bot": []}
+    results: dict[str, list[tuple[float, float, float]]] = {"bare": [], "bot": [], "bot-redis": []}
     for r in range(rounds):
         for i, kind in enumerate(results):
             results[kind].append(await measure(kind, count, concurrency, (r * 2 + i) * count))
@@ -142,9 +151,11 @@ async def run(count: int, concurrency: int, rounds: int) -> None:
     print(f"{count} signed webhooks per round, {rounds} rounds, {concurrency} connections, server on one core; medians")
     print("  server   requests/s   ratio   p50 ms   p99 ms")
     for kind, (rate, p50, p99) in med.items():
-        print(f"  {kind:6s} {rate:11.0f}   {rate / med['bare'][0]:5.2f}   {p50:6.1f}   {p99:6.1f}")
+        print(f"  {kind:9s} {rate:8.0f}   {rate / med['bare'][0]:5.2f}   {p50:6.1f}   {p99:6.1f}")
     ok = med["bot"][0] >= 0.5 * med["bare"][0] and med["bot"][2] < 25
     print(f"target (at least half the bare rate, p99 under 25 ms): {'met' if ok else 'NOT met'}")
+    on_redis = med["bot-redis"][0] >= 0.3 * med["bare"][0]
+    print(f"on Redis (at least 0.3x the bare rate): {'met' if on_redis else 'NOT met'}")
 
 
 def main() -> None:
@@ -152,7 +163,7 @@ def main() -> None:
     p.add_argument("--requests", type=int, default=4000)
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--serve", choices=("bare", "bot"), help=argparse.SUPPRESS)
+    p.add_argument("--serve", choices=("bare", "bot", "bot-redis"), help=argparse.SUPPRESS)
     p.add_argument("--port-file", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.serve:
