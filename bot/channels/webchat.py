@@ -127,8 +127,18 @@ class WebChat:
         return _no_store(response)
 
     async def exit_beacon(self, request: web.Request) -> web.Response:
-        """Quick exit's belt and braces: the page also sends its token here with sendBeacon."""
-        token = (await request.text())[:200].strip()
+        """Quick exit's belt and braces: the page also sends its token here with sendBeacon.
+
+        The body is read as bytes and decoded as UTF-8 here, whatever charset the
+        request claims: ``request.text()`` raised on bytes that aren't UTF-8 (or an
+        unknown charset) and the beacon answered 500. A token we issued is ASCII,
+        so such a body is junk: 400, and no session is touched.
+        """
+        try:
+            token = (await request.read()).decode("utf-8")[:200].strip()
+        except UnicodeDecodeError:
+            WEBHOOK_REJECTIONS.labels("webchat", "malformed").inc()
+            return _no_store(web.Response(status=400))
         if token:
             key = self.runtime.key(WEB.value, token)
             await self._end(key, "quick_exit")
