@@ -35,7 +35,7 @@ CALLBACK_WAITING = Gauge("frontdoor_callback_waiting", "Callback requests in the
 CALLBACK_OLDEST_AGE = Gauge("frontdoor_callback_oldest_waiting_seconds", "Age of the oldest callback request not yet delivered (0 when none).", registry=REGISTRY)
 SINK_ATTEMPTS = Counter("frontdoor_sink_attempts", "Delivery attempts, by sink.", ["sink"], registry=REGISTRY)
 SINK_FAILURES = Counter("frontdoor_sink_failures", "Failed delivery attempts, by sink.", ["sink"], registry=REGISTRY)
-WEBHOOK_REJECTIONS = Counter("frontdoor_webhook_rejections", "Inbound requests refused, by endpoint and reason (signature, malformed, too_large, origin).", ["endpoint", "reason"], registry=REGISTRY)
+WEBHOOK_REJECTIONS = Counter("frontdoor_webhook_rejections", "Inbound requests refused, by endpoint and reason (signature, malformed, too_large, origin, host).", ["endpoint", "reason"], registry=REGISTRY)
 RATE_LIMITED = Counter("frontdoor_rate_limited", "Messages refused by the per-sender rate limit, by channel.", ["channel"], registry=REGISTRY)
 TELEGRAM_API_ERRORS = Counter("frontdoor_telegram_api_errors", "Telegram Bot API errors, by kind (retry_after, network, bad_request, forbidden, other).", ["kind"], registry=REGISTRY)
 TELEGRAM_SHARES = Counter("frontdoor_telegram_shares", "Bot opened from a share link (/start with a payload). No identity is kept.", registry=REGISTRY)

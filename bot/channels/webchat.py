@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 
 from bot import CRISIS_LINE
+from bot.channels.webchat_host import chat_url, js_string, valid_host
 from bot.conversation.events import Channel, Inbound, InboundKind, Reply, SendContactCard
 from bot.identity import keyed_hash
 from bot.metrics import WEBHOOK_REJECTIONS
@@ -56,6 +57,8 @@ MAX_JUNK_FRAMES = 5  # unreadable frames on one socket before it is closed
 SOCKETS_PER_MINUTE = 20  # new sockets per address a minute
 FALLBACK = f"Sorry, that didn't work. Crisis line: {CRISIS_LINE}, any time. In danger now: 999."
 SOCKETS = web.AppKey("webchat_sockets", dict)
+CHAT_URL = b'"{{CHAT_URL}}"'  # the quoted placeholder in widget.js: replaced whole by a JSON string literal
+BAD_HOST = f"Bad Host header. Crisis line: {CRISIS_LINE}, any time. In danger now: 999."
 
 
 def setup(app: web.Application, runtime: Runtime) -> None:
@@ -92,15 +95,25 @@ class WebChat:
     # --- the page and its files --------------------------------------------------------
 
     async def page(self, request: web.Request) -> web.Response:
+        csp = self._csp(request)
+        if csp is None:
+            return _bad_host()
         html = self._page.replace("{{QUICK_EXIT_URL}}", _html_attr(self.runtime.settings.quick_exit_url))
         response = web.Response(text=html, content_type="text/html", charset="utf-8")
-        response.headers["Content-Security-Policy"] = self._csp(request)
+        response.headers["Content-Security-Policy"] = csp
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
         return _no_store(response)
 
-    def _csp(self, request: web.Request) -> str:
-        host = request.host
+    def _csp(self, request: web.Request) -> str | None:
+        """The page's policy, or None when the Host is not a plain host[:port] (it is written into the header).
+
+        ``'self'`` covers the socket in CSP 3 browsers; the ws:/wss: entries are for
+        browsers older than that rule, so they stay, with the validated host only.
+        """
+        host = valid_host(request)
+        if host is None:
+            return None
         return (
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
             f"connect-src 'self' ws://{host} wss://{host}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -113,7 +126,10 @@ class WebChat:
 
     async def widget(self, request: web.Request) -> web.Response:
         """A script a partner site includes: a button that opens this chat in a new tab, with the number."""
-        body = self._assets["widget.js"].replace(b"{{CHAT_URL}}", f"{request.scheme}://{request.host}/".encode())
+        url = chat_url(request, self.runtime.settings.public_url)
+        if url is None:
+            return _bad_host()
+        body = self._assets["widget.js"].replace(CHAT_URL, js_string(url))
         response = web.Response(body=body, content_type="text/javascript", charset="utf-8")
         response.headers["Access-Control-Allow-Origin"] = "*"
         return _no_store(response)
@@ -256,6 +272,11 @@ class WebChat:
         sockets = list(self.sockets.values())
         self.sockets.clear()
         await asyncio.gather(*(ws.close(code=1001, message=b"server restarting") for ws in sockets if not ws.closed), return_exceptions=True)
+
+
+def _bad_host() -> web.Response:
+    WEBHOOK_REJECTIONS.labels("webchat", "host").inc()
+    return _no_store(web.Response(status=400, text=BAD_HOST))
 
 
 def _parse(data: str) -> dict | None:
