@@ -63,7 +63,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("FRONTDOOR_TELEGRAM_WEBHOOK_SECRET", "", "Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token.", secret=True),
     Variable("FRONTDOOR_TELEGRAM_API_URL", "https://api.telegram.org", "Bot API server root; the bot calls {root}/bot{token}/{method}."),
     Variable("FRONTDOOR_TWILIO_AUTH_TOKEN", "", "Twilio auth token: turns on POST /sms/twilio and checks its signatures.", secret=True),
-    Variable("FRONTDOOR_PUBLIC_URL", "", "The public base URL the providers call (behind a TLS proxy), used to check signatures."),
+    Variable("FRONTDOOR_PUBLIC_URL", "", "The public base URL the providers call (behind a TLS proxy), used to check signatures and as the web chat widget's link."),
     Variable("FRONTDOOR_NOTIFY_API_KEY", "", "GOV.UK Notify API key: turns on POST /sms/notify.", secret=True),
     Variable("FRONTDOOR_NOTIFY_CALLBACK_TOKEN", "", "Bearer token Notify sends with received-text callbacks.", secret=True),
     Variable("FRONTDOOR_NOTIFY_TEMPLATE_ID", "", "Notify SMS template whose body is the single field ((body))."),

@@ -45,7 +45,7 @@ class Metrics:
         self.SINK_ATTEMPTS = Counter("frontdoor_sink_attempts", "Delivery attempts, by sink.", ["sink"], registry=r)
         self.SINK_FAILURES = Counter("frontdoor_sink_failures", "Failed delivery attempts, by sink.", ["sink"], registry=r)
         self.WEBHOOK_REJECTIONS = Counter(
-            "frontdoor_webhook_rejections", "Inbound requests refused, by endpoint and reason (signature, malformed, too_large, origin, rate).", ["endpoint", "reason"], registry=r
+            "frontdoor_webhook_rejections", "Inbound requests refused, by endpoint and reason (signature, malformed, too_large, origin, rate, host).", ["endpoint", "reason"], registry=r
         )
         self.RATE_LIMITED = Counter("frontdoor_rate_limited", "Messages refused by the per-sender rate limit, by channel.", ["channel"], registry=r)
         self.TELEGRAM_API_ERRORS = Counter("frontdoor_telegram_api_errors", "Telegram Bot API errors, by kind (retry_after, network, bad_request, forbidden, other).", ["kind"], registry=r)

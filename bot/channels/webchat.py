@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.channels.port import ChannelPort, Says
+from bot.channels.webchat_host import chat_url, js_string, valid_host
 from bot.channels.webchat_socket import WEB, ChatSockets
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 CHANNEL = WEB
 STATIC = Path(__file__).with_name("webchat_static")
 SOCKETS = web.AppKey("webchat_sockets", ChatSockets)
+CHAT_URL = b'"{{CHAT_URL}}"'  # the quoted placeholder in widget.js: replaced whole by a JSON string literal
 
 
 def setup(app: web.Application, port: ChannelPort) -> None:
@@ -80,15 +82,25 @@ class WebChat:
     # --- the page and its files --------------------------------------------------------
 
     async def page(self, request: web.Request) -> web.Response:
+        csp = self._csp(request)
+        if csp is None:
+            return self._bad_host()
         html = self._page.replace("{{QUICK_EXIT_URL}}", _html_attr(self.port.settings.quick_exit_url))
         response = web.Response(text=html, content_type="text/html", charset="utf-8")
-        response.headers["Content-Security-Policy"] = self._csp(request)
+        response.headers["Content-Security-Policy"] = csp
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
         return _no_store(response)
 
-    def _csp(self, request: web.Request) -> str:
-        host = request.host
+    def _csp(self, request: web.Request) -> str | None:
+        """The page's policy, or None when the Host is not a plain host[:port] (it is written into the header).
+
+        ``'self'`` covers the socket in CSP 3 browsers; the ws:/wss: entries are for
+        browsers older than that rule, so they stay, with the validated host only.
+        """
+        host = valid_host(request)
+        if host is None:
+            return None
         return (
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
             f"connect-src 'self' ws://{host} wss://{host}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -101,7 +113,10 @@ class WebChat:
 
     async def widget(self, request: web.Request) -> web.Response:
         """A script a partner site includes: a button that opens this chat in a new tab, with the number."""
-        body = self._assets["widget.js"].replace(b"{{CHAT_URL}}", f"{request.scheme}://{request.host}/".encode())
+        url = chat_url(request, self.port.settings.public_url)
+        if url is None:
+            return self._bad_host()
+        body = self._assets["widget.js"].replace(CHAT_URL, js_string(url))
         response = web.Response(body=body, content_type="text/javascript", charset="utf-8")
         response.headers["Access-Control-Allow-Origin"] = "*"
         return _no_store(response)
@@ -115,12 +130,24 @@ class WebChat:
         return _no_store(response)
 
     async def exit_beacon(self, request: web.Request) -> web.Response:
-        """Quick exit's belt and braces: the page also sends its token here with sendBeacon."""
-        token = (await request.read())[:400].decode("ascii", "replace").strip()
+        """Quick exit's belt and braces: the page also sends its token here with sendBeacon.
+
+        Read as bytes: ``request.text()`` raised on a body that isn't UTF-8 and the
+        beacon answered 500. A token we issued is ASCII, so such a body is junk: 400.
+        """
+        try:
+            token = (await request.read())[:400].decode("ascii").strip()
+        except UnicodeDecodeError:
+            self.port.metrics.WEBHOOK_REJECTIONS.labels("webchat", "malformed").inc()
+            return _no_store(web.Response(status=400))
         nonce = self.sockets.nonce_of(token)
         if nonce:
             await self.sockets.end(self.port.key(nonce), "quick_exit")
         return _no_store(web.Response(status=204))
+
+    def _bad_host(self) -> web.Response:
+        self.port.metrics.WEBHOOK_REJECTIONS.labels("webchat", "host").inc()
+        return _no_store(web.Response(status=400, text=self.port.fallback().text))
 
     # --- the socket ----------------------------------------------------------------
 

@@ -105,3 +105,14 @@ async def test_updates_are_refused_with_503_while_the_bot_is_not_ready(bot):
         bot.channel.ready = True
     await bot.settle()
     assert bot.fake.calls_to("sendMessage") == []
+
+
+async def test_deeply_nested_json_gets_400_not_500(bot):
+    # ~30,000 nested arrays fit under the body limit and blow Python's recursion limit in json.loads.
+    before = rejections("malformed")
+    for raw in (b"[" * 30_000 + b"]" * 30_000, b'{"update_id": 1, "x": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"):
+        resp = await bot.post(None, raw=raw)
+        assert resp.status == 400, (resp.status, (await resp.text())[:200])
+    assert rejections("malformed") - before == 2
+    await bot.settle()
+    assert bot.fake.calls_to("sendMessage") == []

@@ -65,3 +65,12 @@ async def test_the_widget_opens_the_chat_and_shows_the_number(served):
         async with http.get(served.url + "chat/widget.js") as resp:
             script = await resp.text()
     assert served.url in script and "0300 131 2789" in script and "cookie" not in script.lower()
+
+
+async def test_a_quick_exit_beacon_that_is_not_utf8_is_not_a_500(served):
+    async with aiohttp.ClientSession() as http:
+        for headers in ({}, {"Content-Type": "text/plain;charset=UTF-8"}, {"Content-Type": "text/plain;charset=nonsense"}):
+            async with http.post(served.url + "chat/exit", data=b"\xff\xfe\x80token", headers=headers) as resp:
+                assert resp.status < 500, (headers, resp.status)
+        async with http.get(served.url + "healthz") as resp:
+            assert resp.status == 200

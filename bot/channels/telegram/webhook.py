@@ -72,6 +72,8 @@ def _parse(body: bytes, application: Application) -> Update | None:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: a body of ~30,000 nested arrays fits under the size
+        # limit and exhausts the decoder's stack; it is malformed, not our fault.
         return None
     if not isinstance(data, dict) or type(data.get("update_id")) is not int:
         return None
