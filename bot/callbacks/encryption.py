@@ -12,10 +12,16 @@ generated into the data folder, readable only by this user, and a warning is
 logged: the data stays encrypted at rest even on a developer's laptop. A key
 file left from such a run is kept as the oldest key when a real key is set
 later, so requests sealed under it still go out.
+
+If that key can't be made or read (the data folder read-only, full, or not a
+folder), :class:`KeyUnavailable` is raised and the service starts without
+callbacks (bot/callbacks/unavailable.py): the bot still gives the number.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
@@ -29,6 +35,14 @@ from bot.conversation.events import CallbackDetails
 log = logging.getLogger(__name__)
 
 KEY_FILE = "callback-outbox.key"
+
+
+class KeyUnavailable(Exception):
+    """The key file in the data folder can't be made or read; ``reason`` is the errno name, for the log."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the callback key in the data folder can't be made or read ({reason})")
+        self.reason = reason
 
 
 class UnreadableRequest(Exception):
@@ -90,7 +104,8 @@ def cipher_from_settings(settings: Settings, *, shared_outbox: bool) -> RequestC
 
     Raises :class:`ConfigError` for a malformed key, and for a shared
     (PostgreSQL) outbox with no key: replicas each generating their own key
-    could not open one another's requests.
+    could not open one another's requests. Raises :class:`KeyUnavailable` when
+    the key file (or the data folder) can't be made or read.
     """
     keys: list[bytes] = []
     for i, raw in enumerate(settings.encryption_keys, start=1):
@@ -104,8 +119,8 @@ def cipher_from_settings(settings: Settings, *, shared_outbox: bool) -> RequestC
         keys.append(raw.encode())
     key_file = Path(settings.data_dir) / KEY_FILE
     if keys:
-        if not shared_outbox and key_file.exists():
-            old = key_file.read_bytes().strip()
+        if not shared_outbox and _exists(key_file):
+            old = _read_key(key_file)
             if old not in keys:
                 keys.append(old)  # oldest: requests sealed under the generated key still open
                 log.warning(
@@ -128,15 +143,51 @@ def cipher_from_settings(settings: Settings, *, shared_outbox: bool) -> RequestC
 
 
 def generated_key(path: Path) -> bytes:
-    """Read the generated key at ``path``, creating it (mode 0600) if it doesn't exist."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Read the generated key at ``path``, creating it (mode 0600) if it doesn't exist.
+
+    Raises :class:`KeyUnavailable` on any OSError. A key file that was created but
+    could not be written (a full disk) is removed, so the next start makes a new
+    one instead of finding an empty file.
+    """
     try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_bytes().strip()
+        return _read_key(path)
+    except OSError as exc:
+        raise KeyUnavailable(_reason(exc)) from None
     key = Fernet.generate_key()
-    with os.fdopen(fd, "wb") as f:
-        f.write(key + b"\n")
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(key + b"\n")
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise KeyUnavailable(_reason(exc)) from None
     return key
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError as exc:
+        raise KeyUnavailable(_reason(exc)) from None
+
+
+def _read_key(path: Path) -> bytes:
+    """The key in ``path``; a file that can't be read, or holds no Fernet key (cut short), is unavailable."""
+    try:
+        key = path.read_bytes().strip()
+    except OSError as exc:
+        raise KeyUnavailable(_reason(exc)) from None
+    try:
+        Fernet(key)
+    except (ValueError, TypeError):
+        raise KeyUnavailable("damaged") from None
+    return key
+
+
+def _reason(exc: OSError) -> str:
+    return errno.errorcode.get(exc.errno or 0, type(exc).__name__)

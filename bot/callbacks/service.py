@@ -25,11 +25,12 @@ from cryptography.fernet import Fernet
 
 from bot.callbacks.base import CancelResult, OutboxUnavailable, Sink
 from bot.callbacks.dispatcher import Dispatcher
-from bot.callbacks.encryption import RequestCipher, UnreadableRequest, cipher_from_settings
+from bot.callbacks.encryption import KeyUnavailable, RequestCipher, UnreadableRequest, cipher_from_settings
 from bot.callbacks.outbox import Outbox
 from bot.callbacks.outbox_postgres import PostgresOutbox
 from bot.callbacks.outbox_sqlite import SQLiteOutbox
 from bot.callbacks.sinks import sinks_from_settings
+from bot.callbacks.unavailable import UnavailableCallbackService
 from bot.config import Settings
 from bot.conversation.events import CallbackDetails
 
@@ -195,17 +196,30 @@ def outbox_from_settings(settings: Settings) -> Outbox:
     return SQLiteOutbox.in_folder(settings.data_dir)
 
 
-async def open_callback_service(settings: Settings, *, sinks: Sequence[Sink] | None = None, **options: Any) -> OutboxCallbackService:
+async def open_callback_service(
+    settings: Settings, *, sinks: Sequence[Sink] | None = None, **options: Any
+) -> OutboxCallbackService | UnavailableCallbackService:
     """The callback service this configuration asks for. Call ``start()`` to begin delivering.
 
     It does not connect yet: an outbox that is down at start shows as not
     writable in ``health()`` and is retried, rather than stopping the bot
     from giving people the number. ``sinks`` overrides the configured ones (tests).
-    Raises ConfigError for a bad or missing encryption key.
+    Raises ConfigError for a bad or missing encryption key. A key file that
+    can't be made or read (the data folder read-only, full, not a folder) is
+    not a reason to stop giving people the number: the service is then
+    :class:`UnavailableCallbackService`, with the option hidden and readiness down.
     """
     sinks = sinks_from_settings(settings) if sinks is None else list(sinks)
     if sinks:
-        cipher = cipher_from_settings(settings, shared_outbox=bool(settings.outbox_url))
+        try:
+            cipher = cipher_from_settings(settings, shared_outbox=bool(settings.outbox_url))
+        except KeyUnavailable as exc:
+            log.error(
+                "the callback key in the data folder can't be made or read: the callback option is hidden until it can and the bot restarts",
+                extra={"event": "callback_key_unavailable", "reason": exc.reason},
+            )
+            kind = PostgresOutbox.kind if settings.outbox_url else SQLiteOutbox.kind
+            return UnavailableCallbackService(sinks, outbox=kind, reason="key_unavailable")
     else:  # nothing will be sealed: don't generate or demand a key for a hidden option
         cipher = RequestCipher([Fernet.generate_key()])
     options.setdefault("alert_seconds", settings.callback_alert_seconds)

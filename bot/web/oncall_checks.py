@@ -16,6 +16,9 @@ What fails readiness and what only reports a state is a deliberate choice:
   ``frontdoor_callback_oldest_waiting_seconds`` pages someone instead.
 * No callback sink configured: ready, state ``no_sink``. The flow then offers
   only the number, which is a working front door, and /readyz says so.
+* A sink configured but the callback path unable to work at all (no key can
+  be made or read in the data folder): not ready, ``outbox_down``, as when the
+  outbox can't be written. The option is hidden, but that is not what was asked for.
 * A channel or sink switched on without what it needs to work: not ready,
   naming the missing variable (names only, never values).
 """
@@ -49,7 +52,8 @@ async def store_check(runtime: Runtime) -> Check:
 
 async def callbacks_check(runtime: Runtime) -> Check:
     service = runtime.callbacks
-    if service is None or not service.available:
+    # A stand-in service with a reason (bot/callbacks/unavailable.py) is configured but down, not "no sink".
+    if service is None or not (service.available or getattr(service, "unavailable_reason", "")):
         return Check(CALLBACKS, True, "no_sink", {"offered": False})
     health = await _health(service)
     if health is None:
@@ -61,13 +65,13 @@ async def callbacks_check(runtime: Runtime) -> Check:
     runtime.metrics.CALLBACK_OLDEST_AGE.set(oldest)
     threshold = runtime.settings.callback_alert_seconds
     detail: dict[str, float | int | str | bool] = {
-        "offered": True,
+        "offered": bool(service.available),
         "outbox_writable": writable,
         "waiting": waiting,
         "oldest_waiting_seconds": round(oldest),
         "alert_after_seconds": threshold,
     }
-    for name in ("outbox", "dispatcher"):  # kinds and states only: "sqlite", "running"
+    for name in ("outbox", "dispatcher", "reason"):  # kinds and states only: "sqlite", "running", "key_unavailable"
         if isinstance(_field(health, name, None), str):
             detail[name] = _field(health, name, "")
     sinks = _field(health, "sinks", None)
