@@ -94,7 +94,7 @@ async def open_runtime(
     if store is None:
         store = await open_session_store(settings)
     available = bool(callbacks is not None and callbacks.available)
-    if not available:
+    if not available and not getattr(callbacks, "unavailable_reason", ""):  # a configured sink that can't work logged its own error
         log.warning("no callback sink is configured: the callback option is hidden", extra={"event": "no_callback_sink"})
     flows_dir = settings.flows_dir or default_flows_dir()
     flow = load_flow(flows_dir)
