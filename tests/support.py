@@ -69,3 +69,20 @@ async def callback_receiver() -> AsyncIterator[tuple[str, list[bytes]]]:
         yield f"http://127.0.0.1:{port}/callbacks", received
     finally:
         await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def app_client(settings, metrics=None) -> AsyncIterator[tuple[object, object]]:
+    """The whole app for ``settings`` behind aiohttp's test client: ``(client, runtime)``."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.runtime import open_runtime
+    from bot.web.app import create_app
+
+    runtime = await open_runtime(settings, metrics=metrics)
+    client = TestClient(TestServer(create_app(runtime)))
+    await client.start_server()
+    try:
+        yield client, runtime
+    finally:
+        await client.close()

@@ -84,7 +84,7 @@ class RedisClearRecords:
             await self.client.aclose()
 
 
-def open_clear_records(redis_url: str) -> ClearRecords:
+def open_clear_records(redis_url: str) -> "MemoryClearRecords | RedisClearRecords":
     """Redis when the sessions are in Redis (so any replica can clear), memory otherwise."""
     if not redis_url:
         return MemoryClearRecords()

@@ -23,12 +23,10 @@ from typing import Iterator
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.callbacks.encryption import KEY_FILE
+from tests.support import app_client
 from bot.config import load
-from bot.runtime import open_runtime
-from bot.web.app import create_app
 from tests.conftest import CRISIS_LINE
 from tests.oncall import process
 
@@ -81,15 +79,8 @@ def option_ids(replies: list[dict]) -> set[str]:
     return {o["id"] for r in replies for o in r["options"]}
 
 
-@contextlib.asynccontextmanager
-async def chat_app(folder: Path):
-    runtime = await open_runtime(settings(folder))
-    client = TestClient(TestServer(create_app(runtime)))
-    await client.start_server()
-    try:
-        yield client, runtime
-    finally:
-        await client.close()
+def chat_app(folder: Path):
+    return app_client(settings(folder))
 
 
 async def test_a_writable_folder_offers_the_callback(tmp_path):

@@ -10,12 +10,11 @@ from typing import AsyncIterator
 import jwt
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from twilio.request_validator import RequestValidator
 
 from bot.config import load
-from bot.runtime import open_runtime
-from bot.web.app import create_app
+from tests.support import app_client
 
 AUTH_TOKEN = "twilio-test-auth-token-0123456789ab"
 PUBLIC_URL = "https://frontdoor.example.org"
@@ -107,13 +106,8 @@ async def sms_app(tmp_path, metrics=None, **env: str) -> AsyncIterator[tuple[Tes
         "FRONTDOOR_PUBLIC_URL": PUBLIC_URL,
     }
     values.update(env)
-    runtime = await open_runtime(load(values), metrics=metrics)
-    client = TestClient(TestServer(create_app(runtime)))
-    await client.start_server()
-    try:
+    async with app_client(load(values), metrics=metrics) as (client, runtime):
         yield client, runtime
-    finally:
-        await client.close()
 
 
 @pytest.fixture
