@@ -73,8 +73,8 @@ class ChatSockets:
     # --- one socket ------------------------------------------------------------------------
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
-        address = request.remote or ""
-        if self.per_address[address] >= SOCKETS_AT_ONCE or not await self.port.allow("sockets", address, SOCKETS_PER_MINUTE, 60):
+        address = self.port.key("address:" + (request.remote or ""))  # a keyed hash: no address is held, even in memory
+        if self.per_address[address] >= SOCKETS_AT_ONCE or not await self.port.allow("sockets", request.remote or "", SOCKETS_PER_MINUTE, 60):
             self.rejected.labels("webchat", "rate").inc()
             raise web.HTTPTooManyRequests(text=self.port.says(Says.RATE_LIMITED).text)
         ws = web.WebSocketResponse(max_msg_size=MAX_FRAME_BYTES, heartbeat=30)
