@@ -82,12 +82,18 @@ class RedisClearRecords:
     async def close(self) -> None:
         if self._own:
             await self.client.aclose()
+            await self.client.connection_pool.disconnect()
 
 
-def open_clear_records(redis_url: str) -> "MemoryClearRecords | RedisClearRecords":
-    """Redis when the sessions are in Redis (so any replica can clear), memory otherwise."""
+def open_clear_records(redis_url: str, max_connections: int = 16) -> "MemoryClearRecords | RedisClearRecords":
+    """Redis when the sessions are in Redis (so any replica can clear), memory otherwise.
+
+    Its pool is bounded and blocking like the session store's, so a burst of
+    "delete this conversation" waits for a connection instead of failing.
+    """
     if not redis_url:
         return MemoryClearRecords()
     import redis.asyncio as aioredis
 
-    return RedisClearRecords(aioredis.from_url(redis_url), own_client=True)
+    pool = aioredis.BlockingConnectionPool.from_url(redis_url, max_connections=max_connections, timeout=3.0, socket_timeout=2.0, socket_connect_timeout=2.0)
+    return RedisClearRecords(aioredis.Redis(connection_pool=pool), own_client=True)
